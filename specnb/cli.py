@@ -1,0 +1,224 @@
+"""The ``specnb`` command: list, compare, export and build.
+
+Every ``SpecnbError`` is printed as one line on stderr with exit code 2; anything else is a bug and
+keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from . import costs, names
+from .errors import SpecnbError, UsageError
+from .spline import SEMANTICS
+
+
+def _key_values(items, what: str, *, numeric: bool) -> dict:
+    out = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            msg = f"{what} {item!r}: expected KEY=VALUE, e.g. b200=2.10"
+            raise UsageError(msg)
+        if numeric:
+            try:
+                out[key.strip().lower()] = float(value)
+            except ValueError:
+                msg = f"{what} {item!r}: {value!r} is not a number"
+                raise UsageError(msg) from None
+        else:
+            out[key.strip()] = value.strip()
+    return out
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("data and costing")
+    g.add_argument("--data", action="append", metavar="PATH",
+                   help="benchmark file or folder (repeatable); default: the bundled data/")
+    g.add_argument("--meta", action="append", metavar="KEY=VALUE",
+                   help="configuration field for raw client results that their file names lack, "
+                        "e.g. hardware=h200 (repeatable)")
+    g.add_argument("--semantics", default="specnb", choices=SEMANTICS,
+                   help="specnb (default: no extrapolation) or inferencex (reproduce the public dashboard)")
+    g.add_argument("--cost-table", default=costs.DEFAULT_TABLE, metavar="NAME|FILE",
+                   help=f"bundled table ({', '.join(sorted(costs.bundled_tables()))}) or a CSV/YAML file")
+    g.add_argument("--provider", default=costs.DEFAULT_PROVIDER, choices=costs.PROVIDERS)
+    g.add_argument("--token-type", default="total", choices=costs.TOKEN_TYPES)
+    g.add_argument("--gpu-cost", action="append", metavar="GPU=USD", help="override one GPU's $/GPU-hour")
+    g.add_argument("--gpu-kw", action="append", metavar="GPU=KW", help="override one GPU's all-in kW")
+
+
+def _dataset(args):
+    from .data import load
+
+    return load(args.data, meta=_key_values(args.meta, "--meta", numeric=False))
+
+
+def _cost_table(args):
+    table = costs.load_cost_table(args.cost_table)
+    for gpu, usd in _key_values(args.gpu_cost, "--gpu-cost", numeric=True).items():
+        table = table.with_override(gpu, usd_per_gpu_hour=usd, provider=args.provider)
+    for gpu, kw in _key_values(args.gpu_kw, "--gpu-kw", numeric=True).items():
+        table = table.with_override(gpu, kw_per_gpu=kw, provider=args.provider)
+    return table
+
+
+def cmd_list(args) -> int:
+    dataset = _dataset(args)
+    arms = tuple(a.strip() for a in args.arms.split(","))
+    configs = dataset.configurations(all_configs=args.all, arms=arms)
+    records = [{"model": r.model, "hardware": r.hardware, "precision": r.precision, "isl": int(r.isl),
+                "osl": int(r.osl), "points": dict(sorted(r.points.items()))} for r in configs.itertuples()]
+    if args.format == "json":
+        print(json.dumps(records, indent=1))
+        return 0
+    if not records:
+        print("no configurations with points for every arm; try --all")
+        return 0
+    methods = sorted({m for r in records for m in r["points"]}, key=lambda m: (m != arms[0], m))
+    header = ["model", "hardware", "precision", "sequence"] + [f"{names.spec_label(m)} pts" for m in methods]
+    rows = [header] + [[r["model"], r["hardware"], r["precision"], names.sequence_label(r["isl"], r["osl"])]
+                       + [str(r["points"].get(m, 0)) for m in methods] for r in records]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    for n, row in enumerate(rows):
+        print("  ".join(c.ljust(widths[i]) for i, c in enumerate(row)).rstrip())
+        if n == 0:
+            print("  ".join("-" * w for w in widths))
+    kind = "configurations" if args.all else f"configurations with {' and '.join(names.spec_label(a) for a in arms)}"
+    print(f"\n{len(records)} {kind}")
+    return 0
+
+
+def _compare(args, dataset, *, strict: bool):
+    from .comparison import compare
+
+    arms = tuple(a.strip() for a in args.arms.split(","))
+    return compare(dataset, args.model, args.hardware, args.precision, args.sequence, arms=arms,
+                   targets=args.targets, strict_targets=strict, semantics=args.semantics,
+                   cost_table=_cost_table(args), provider=args.provider, token_type=args.token_type)
+
+
+def render_text(c) -> str:
+    from . import fmt, narrative
+    from .table import terminal_table
+
+    out = [c.config.title, "=" * len(c.config.title)]
+    rate = c.rate
+    out.append(f"Cost table {rate.table}, {rate.provider}: "
+               f"{'$' + format(rate.usd_per_gpu_hour, 'g') + '/GPU-h' if rate.usd_per_gpu_hour else 'no rate'}, "
+               f"{format(rate.kw_per_gpu, 'g') + ' kW/GPU' if rate.kw_per_gpu else 'no power figure'}; "
+               f"token type {c.token_type}; semantics {c.semantics}")
+    if c.band is not None:
+        out.append(f"Matched band ({c.band.kind}): {fmt.fmt_band(round(c.band.shown_low, 1), round(c.band.shown_high, 1))}"
+                   f" tok/s/user; targets: {', '.join(fmt.fmt_interactivity(t.interactivity) for t in c.targets)}")
+    if c.crossovers:
+        out.append("Crossovers: " + ", ".join(f"~{x.interactivity:.1f} tok/s/user ({names.spec_label(x.leader_above)} "
+                                             "leads above)" for x in c.crossovers))
+    else:
+        out.append("Crossovers: none inside the band")
+    out.append("")
+    out.append(terminal_table(c))
+    out.append("")
+    cav = narrative.caveat(c)
+    if cav:
+        out += ["Caveat: " + cav, ""]
+    for para in narrative.paragraphs(c):
+        out += [para, ""]
+    if c.comparable:
+        for note in c.notes:
+            out.append("Note: " + note)
+    prov = c.provenance
+    out.append(f"Data: {prov['points']} points from {len(prov['files'])} file(s), {len(prov['runs'])} run(s)"
+               + (f", {prov['dates'][0]} to {prov['dates'][1]}" if prov["dates"] else ""))
+    return "\n".join(out).rstrip() + "\n"
+
+
+def cmd_compare(args) -> int:
+    c = _compare(args, _dataset(args), strict=True)
+    if args.format == "json":
+        print(json.dumps(c.to_dict(), indent=1, ensure_ascii=False))
+    else:
+        sys.stdout.write(render_text(c))
+    return 0
+
+
+def cmd_export(args) -> int:
+    from .csvfiles import write_points_csv
+
+    dataset = _dataset(args)
+    frame = dataset.history if args.history else dataset.points
+    write_points_csv(frame, args.out)
+    print(f"wrote {len(frame)} points to {args.out}", file=sys.stderr)
+    return 0
+
+
+def cmd_build(args) -> int:
+    from .build import run_build_command
+
+    return run_build_command(args)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="specnb", description="MTP vs Off at matched interactivity: "
+                                "throughput per GPU, cost per token and power, from benchmark sweeps.")
+    p.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = p.add_subparsers(dest="command")
+
+    pl = sub.add_parser("list", help="configurations with point counts per arm")
+    _common(pl)
+    pl.add_argument("--format", default="text", choices=("text", "json"))
+    pl.add_argument("--all", action="store_true", help="include configurations that lack an arm")
+    pl.add_argument("--arms", default="mtp,none", help="arms a configuration needs (default mtp,none)")
+    pl.set_defaults(func=cmd_list)
+
+    pc = sub.add_parser("compare", help="one configuration's comparison as a table or JSON")
+    _common(pc)
+    pc.add_argument("--model", required=True)
+    pc.add_argument("--hardware", required=True)
+    pc.add_argument("--precision", required=True)
+    pc.add_argument("--sequence", required=True, help="e.g. 1k/1k, 1k/8k, 8k/1k")
+    pc.add_argument("--targets", help="interactivities (tok/s/user), e.g. 30,50,80; default 25/50/75 %% of the band")
+    pc.add_argument("--arms", default="mtp,none", help="treatment first, baseline last (default mtp,none)")
+    pc.add_argument("--format", default="text", choices=("text", "json"))
+    pc.set_defaults(func=cmd_compare)
+
+    pe = sub.add_parser("export", help="write the loaded points as a canonical CSV")
+    _common(pe)
+    pe.add_argument("--out", required=True, help="CSV file to write")
+    pe.add_argument("--history", action="store_true", help="all rows, not only the latest per line")
+    pe.set_defaults(func=cmd_export)
+
+    try:
+        from .build import add_build_parser
+    except ImportError:  # pragma: no cover - build is part of the package
+        add_build_parser = None
+    if add_build_parser is not None:
+        pb = sub.add_parser("build", help="build the report suite (HTML, PDF, JSON) and its index")
+        _common(pb)
+        add_build_parser(pb)
+        pb.set_defaults(func=cmd_build)
+    return p
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    if args.version:
+        from . import __version__
+        print(f"specnb {__version__}")
+        return 0
+    if not getattr(args, "func", None):
+        parser().print_help()
+        return 2
+    try:
+        return args.func(args)
+    except SpecnbError as exc:
+        print(f"specnb: error: {exc}".replace("\n", " "), file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # e.g. `specnb list | head`
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,572 @@
+"""Compare spec-decoding arms of one configuration at matched interactivity → a frozen ``Comparison``.
+
+Every number a report shows is computed here, once: band, targets, per-arm metrics at each target,
+crossovers, and the sampled curves the charts draw. Tables, JSON, narrative and charts only read it.
+
+Semantics (SPEC §3):
+
+``specnb`` (default)
+    band = overlap of the arms' *frontier* interactivity ranges; targets at 25/50/75 % rounded to whole
+    tok/s/user; a target outside an arm's frontier is "not measured" (never extrapolated).
+``inferencex``
+    reproduces the public dashboard: band = overlap of *raw-point* ranges (union when disjoint), shown as
+    ceil(low)–floor(high); targets ``round(low + span·q)``; out-of-range targets clamped to the frontier
+    end (flagged ``clamped``); values clamped to the knots' min/max; two-knot end slopes 1.5·s / 0.75·s.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from . import costs, names
+from .data import Dataset
+from .errors import UsageError
+from .frontier import Frontier, pareto_frontier
+from .spline import SEMANTICS, MonotoneCurve
+
+SCHEMA = "specnb.comparison/1"
+QUANTILES = (0.25, 0.5, 0.75)
+TIE_THRESHOLD = 0.01  # relative throughput difference under which two arms are "essentially tied"
+CURVE_SAMPLES = 120
+THROUGHPUT_COLUMNS = {"total": "throughput_per_gpu", "input": "input_throughput_per_gpu",
+                      "output": "output_throughput_per_gpu"}
+SPLINED = ("throughput_per_gpu", "output_throughput_per_gpu", "input_throughput_per_gpu", "conc",
+           "median_ttft_s", "median_e2el_s")
+
+
+@dataclass(frozen=True)
+class Config:
+    """A configuration: model × hardware × precision × sequence lengths."""
+
+    model: str
+    hardware: str
+    precision: str
+    isl: int
+    osl: int
+
+    @property
+    def sequence(self) -> str:
+        return names.sequence_label(self.isl, self.osl)
+
+    @property
+    def slug(self) -> str:
+        """File-system safe id, e.g. ``dsr1-b200-fp4-1k1k``."""
+        raw = f"{self.model}-{self.hardware}-{self.precision}-{self.sequence.replace('/', '')}"
+        safe = "".join(c if c.isalnum() or c in "-._" else "_" for c in raw)
+        return safe[:120]
+
+    @property
+    def title(self) -> str:
+        return (f"{names.hardware_label(self.hardware)} {self.precision.upper()}: MTP vs Off — "
+                f"{names.model_label(self.model)} · {self.sequence}")
+
+    def to_dict(self) -> dict:
+        return {"model": self.model, "hardware": self.hardware, "precision": self.precision,
+                "isl": self.isl, "osl": self.osl}
+
+
+@dataclass(frozen=True)
+class ArmValues:
+    """One arm's metrics at one target interactivity; NaN where not measured or no rate."""
+
+    throughput_per_gpu: float
+    output_throughput_per_gpu: float
+    input_throughput_per_gpu: float
+    cost_per_mtok: float  # for the comparison's token type
+    cost_per_mtok_by_type: dict
+    tokens_per_dollar: float
+    tok_s_per_mw: float
+    concurrency: int | None
+    median_ttft_s: float
+    median_e2el_s: float
+    in_range: bool
+    clamped: bool
+    evaluated_at: float  # the interactivity actually evaluated (differs from the target when clamped)
+
+    @property
+    def measured(self) -> bool:
+        return self.in_range or self.clamped
+
+
+@dataclass(frozen=True)
+class Target:
+    """A matched interactivity and every arm's values there."""
+
+    interactivity: float
+    position: str  # "low end", "middle", "upper edge" of the band
+    arms: dict
+    winner: str | None  # arm with the highest throughput/GPU; None if tied or not comparable
+    ratio: float | None  # first arm's throughput / baseline's (last arm)
+
+
+@dataclass(frozen=True)
+class Band:
+    low: float
+    high: float
+    shown_low: float
+    shown_high: float
+    kind: str  # "frontier overlap", "raw overlap", "raw union"
+
+    @property
+    def span(self) -> float:
+        return self.high - self.low
+
+    def position(self, x: float) -> str:
+        f = (x - self.low) / self.span if self.span > 0 else 0.5
+        return "low end" if f < 1 / 3 else ("middle" if f <= 2 / 3 else "upper edge")
+
+
+@dataclass(frozen=True)
+class Crossover:
+    """Where the throughput winner changes: ``leader_above`` wins for higher interactivity."""
+
+    interactivity: float
+    leader_above: str
+    leader_below: str
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The result everything renders from. Build it with ``compare``; never mutate it."""
+
+    config: Config
+    arms: tuple
+    semantics: str
+    rate: costs.Rate
+    token_type: str
+    band: Band | None
+    targets: tuple
+    crossovers: tuple
+    frontiers: dict
+    points: pd.DataFrame
+    curves: pd.DataFrame
+    notes: tuple
+    provenance: dict = field(default_factory=dict)
+
+    @property
+    def treatment(self) -> str:
+        return self.arms[0]
+
+    @property
+    def baseline(self) -> str:
+        return self.arms[-1]
+
+    @property
+    def engines(self) -> dict:
+        """Engines (frameworks) that contributed frontier points, per arm."""
+        return {arm: self.frontiers[arm].engines for arm in self.arms}
+
+    @property
+    def engines_differ(self) -> bool:
+        sets = [set(e) for e in self.engines.values() if e]
+        return len(sets) > 1 and any(s != sets[0] for s in sets[1:])
+
+    @property
+    def comparable(self) -> bool:
+        return self.band is not None and bool(self.targets)
+
+    @cached_property
+    def ratio_curve(self) -> pd.DataFrame:
+        """Treatment/baseline throughput across the band (for the ratio chart)."""
+        c = self.curves
+        return c[c.series == "ratio"].reset_index(drop=True)
+
+    def to_dict(self) -> dict:
+        """The ``comparison.json`` shape of SPEC §4 (keys fixed), plus labels, notes and provenance."""
+        return _to_dict(self)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per target and arm, with every metric (the CSV download)."""
+        return _to_frame(self)
+
+    def narrative(self) -> list[str]:
+        from .narrative import paragraphs  # presentation lives above compare; imported on use
+
+        return paragraphs(self)
+
+    def _repr_html_(self) -> str:
+        from .table import comparison_html  # presentation lives above compare; imported on use
+
+        return comparison_html(self)
+
+    def __repr__(self) -> str:
+        band = f"{self.band.low:.1f}–{self.band.high:.1f}" if self.band else "no overlap"
+        return f"<Comparison {self.config.slug} arms={list(self.arms)} band={band} targets={len(self.targets)}>"
+
+
+# ---------------------------------------------------------------------------------------------- compute
+
+
+def _finite(v) -> bool:
+    return v is not None and isinstance(v, (int, float, np.floating)) and math.isfinite(v)
+
+
+def _curves_for(frontier: Frontier, semantics: str) -> dict:
+    x = frontier.x
+    return {col: MonotoneCurve.fit(x, frontier.points[col].to_numpy(dtype=float), semantics)
+            for col in SPLINED if col in frontier.points}
+
+
+def _band(frontiers: dict, points_by_arm: dict, semantics: str) -> Band | None:
+    if any(f.size == 0 for f in frontiers.values()):
+        return None
+    if semantics == "inferencex":
+        lows = [float(p.interactivity.min()) for p in points_by_arm.values()]
+        highs = [float(p.interactivity.max()) for p in points_by_arm.values()]
+        low, high, kind = max(lows), min(highs), "raw overlap"
+        if low > high:
+            low, high, kind = min(lows), max(highs), "raw union"
+        return Band(low, high, float(math.ceil(low)), float(math.floor(high)), kind)
+    low = max(f.x_range[0] for f in frontiers.values())
+    high = min(f.x_range[1] for f in frontiers.values())
+    if not low < high:
+        return None
+    return Band(low, high, low, high, "frontier overlap")
+
+
+def default_targets(band: Band, semantics: str) -> list[float]:
+    """25/50/75 % of the band, rounded to whole tok/s/user (one decimal if that leaves the band)."""
+    out = []
+    for q in QUANTILES:
+        exact = band.low + band.span * q
+        t = float(round(exact))
+        if semantics == "specnb" and not band.low <= t <= band.high:
+            t = round(exact, 1)
+        if t not in out:
+            out.append(t)
+    return out
+
+
+def _arm_values(curves: dict, frontier: Frontier, x: float, semantics: str, rate: costs.Rate,
+                token_type: str) -> ArmValues:
+    if frontier.size == 0:
+        nan = math.nan
+        return ArmValues(nan, nan, nan, nan, {t: nan for t in costs.TOKEN_TYPES}, nan, nan, None, nan, nan,
+                         False, False, x)
+    lo, hi = frontier.x_range
+    in_range = lo <= x <= hi
+    at, clamped = x, False
+    if semantics == "inferencex" and not in_range:
+        at, clamped = min(max(x, lo), hi), True
+    vals = {}
+    for col, curve in curves.items():
+        v = float(curve(at)) if (in_range or clamped) else math.nan
+        if semantics == "inferencex" and math.isfinite(v):
+            knots = curve.y
+            v = float(min(max(v, np.nanmin(knots)), np.nanmax(knots)))
+        vals[col] = v
+    usd, kw = rate.usd_per_gpu_hour, rate.kw_per_gpu
+    by_type = {t: costs.cost_per_mtok(usd, vals.get(THROUGHPUT_COLUMNS[t], math.nan)) for t in costs.TOKEN_TYPES}
+    chosen = vals.get(THROUGHPUT_COLUMNS[token_type], math.nan)
+    conc = vals.get("conc", math.nan)
+    return ArmValues(
+        throughput_per_gpu=vals["throughput_per_gpu"],
+        output_throughput_per_gpu=vals.get("output_throughput_per_gpu", math.nan),
+        input_throughput_per_gpu=vals.get("input_throughput_per_gpu", math.nan),
+        cost_per_mtok=by_type[token_type],
+        cost_per_mtok_by_type=by_type,
+        tokens_per_dollar=costs.tokens_per_dollar(usd, chosen),
+        tok_s_per_mw=costs.tok_s_per_mw(kw, chosen),
+        concurrency=int(round(conc)) if math.isfinite(conc) else None,
+        median_ttft_s=vals.get("median_ttft_s", math.nan),
+        median_e2el_s=vals.get("median_e2el_s", math.nan),
+        in_range=in_range, clamped=clamped, evaluated_at=at)
+
+
+def _winner(values: dict, arms: tuple) -> tuple[str | None, float | None]:
+    first, base = values[arms[0]].throughput_per_gpu, values[arms[-1]].throughput_per_gpu
+    ratio = first / base if _finite(first) and _finite(base) and base > 0 else None
+    measured = {a: v.throughput_per_gpu for a, v in values.items() if _finite(v.throughput_per_gpu)}
+    if len(measured) < 2:
+        return None, ratio
+    ranked = sorted(measured.items(), key=lambda kv: kv[1], reverse=True)
+    if ranked[0][1] <= ranked[1][1] * (1 + TIE_THRESHOLD):
+        return None, ratio
+    return ranked[0][0], ratio
+
+
+def find_crossovers(a: MonotoneCurve, b: MonotoneCurve, low: float, high: float, name_a: str,
+                    name_b: str) -> list[Crossover]:
+    """Interactivities in (low, high) where curve a − curve b changes sign.
+
+    Both curves are cubic between the union of their knots, so the difference is a cubic Hermite
+    spline on the merged knots, rebuilt exactly from its values and derivatives there; scipy finds
+    the real roots of each piece.
+    """
+    if a.slopes is None or b.slopes is None or not low < high:
+        return []
+    from scipy.interpolate import CubicHermiteSpline
+
+    knots = np.unique(np.concatenate([[low, high], a.x, b.x]))
+    knots = knots[(knots >= low) & (knots <= high)]
+    diff = a(knots) - b(knots)
+    slope = a.derivative(knots) - b.derivative(knots)
+    spline = CubicHermiteSpline(knots, diff, np.nan_to_num(slope), extrapolate=False)
+    roots = [r for r in np.unique(np.round(spline.roots(extrapolate=False), 9)) if low < r < high]
+    out = []
+    eps = max((high - low) * 1e-6, 1e-9)
+    for r in roots:
+        below, above = float(spline(max(r - eps, low))), float(spline(min(r + eps, high)))
+        if np.sign(below) == np.sign(above) or below == 0 or above == 0:
+            continue  # touches zero without changing the winner
+        leader_above = name_a if above > 0 else name_b
+        out.append(Crossover(float(r), leader_above, name_b if leader_above == name_a else name_a))
+    return out
+
+
+def _sample_curves(frontiers: dict, fitted: dict, arms: tuple, band: Band | None, rate: costs.Rate,
+                   token_type: str, crossovers: list, targets: list) -> pd.DataFrame:
+    frames = []
+    for arm in arms:
+        f = frontiers[arm]
+        if f.size < 2:
+            continue
+        xs = np.unique(np.concatenate([np.linspace(f.x[0], f.x[-1], CURVE_SAMPLES), f.x]))
+        tput = fitted[arm]["throughput_per_gpu"](xs)
+        chosen = fitted[arm][THROUGHPUT_COLUMNS[token_type]](xs) if THROUGHPUT_COLUMNS[token_type] in \
+            fitted[arm] else np.full(xs.shape, np.nan)
+        frames.append(pd.DataFrame({
+            "series": "arm", "arm": arm, "interactivity": xs, "throughput_per_gpu": tput,
+            "cost_per_mtok": costs.cost_per_mtok(rate.usd_per_gpu_hour, chosen),
+            "tok_s_per_mw": costs.tok_s_per_mw(rate.kw_per_gpu, chosen), "ratio": np.nan}))
+    if band is not None and band.kind == "frontier overlap" and all(frontiers[a].size >= 2 for a in arms):
+        base = fitted[arms[-1]]["throughput_per_gpu"]
+        extra = [c.interactivity for c in crossovers] + [t for t in targets if band.low <= t <= band.high]
+        xs = np.unique(np.concatenate([np.linspace(band.low, band.high, CURVE_SAMPLES), extra]))
+        for arm in arms[:-1]:
+            ratio = fitted[arm]["throughput_per_gpu"](xs) / base(xs)
+            frames.append(pd.DataFrame({"series": "ratio", "arm": arm, "interactivity": xs,
+                                        "throughput_per_gpu": np.nan, "cost_per_mtok": np.nan,
+                                        "tok_s_per_mw": np.nan, "ratio": ratio}))
+    cols = ["series", "arm", "interactivity", "throughput_per_gpu", "cost_per_mtok", "tok_s_per_mw", "ratio"]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
+
+
+def _notes(arms: tuple, points_by_arm: dict, frontiers: dict, band: Band | None, rate: costs.Rate) -> list[str]:
+    notes = []
+    for arm in arms:
+        label, n, f = names.spec_label(arm), len(points_by_arm[arm]), frontiers[arm]
+        if n == 0:
+            notes.append(f"{label} has no measured points for this configuration.")
+        elif f.size == 1 and n > 1:
+            notes.append(f"All {n} {label} points but one are dominated: its frontier is a single point, "
+                         "so no curve can be drawn.")
+        elif f.size == 1:
+            notes.append(f"{label} has a single measured point, so no curve can be drawn.")
+        elif f.size == 2:
+            notes.append(f"{label}'s frontier has only two points; between them the curve is a straight line.")
+    if band is None and all(frontiers[a].size for a in arms):
+        ranges = ", ".join(f"{names.spec_label(a)} {frontiers[a].x_range[0]:.1f}–{frontiers[a].x_range[1]:.1f}"
+                           for a in arms)
+        notes.append(f"The arms' frontiers do not overlap in interactivity ({ranges} tok/s/user), "
+                     "so there is no matched comparison.")
+    if rate.usd_per_gpu_hour is None or rate.kw_per_gpu is None:
+        missing = " and ".join(w for w, v in (("cost", rate.usd_per_gpu_hour), ("power", rate.kw_per_gpu))
+                               if v is None)
+        notes.append(f"The {rate.table} table has no {missing} for {names.hardware_label(rate.gpu)} "
+                     f"({rate.provider}): shown as \"no rate\".")
+    return notes
+
+
+def _provenance(dataset: Dataset | None, points: pd.DataFrame) -> dict:
+    files = sorted({s.split("#")[0] for s in points["source"]}) if not points.empty else []
+    hashes = {f.path: f.sha256 for f in dataset.files} if dataset is not None else {}
+    runs = sorted(int(r) for r in points["run_id"].dropna().unique()) if not points.empty else []
+    dates = sorted(d for d in points["date"].unique() if d) if not points.empty else []
+    return {"files": [{"path": f, "sha256": hashes.get(f, "")} for f in files], "runs": runs,
+            "dates": [dates[0], dates[-1]] if dates else [], "points": len(points)}
+
+
+def parse_targets(text) -> list[float]:
+    """``"30,50"`` or an iterable of numbers → floats; anything else is a UsageError."""
+    if text is None:
+        return []
+    items = str(text).split(",") if isinstance(text, str) else list(text)
+    out = []
+    for item in items:
+        try:
+            value = float(str(item).strip())
+        except ValueError:
+            msg = f"--targets: {str(item).strip()!r} is not a number; give interactivities like 30,50,80"
+            raise UsageError(msg) from None
+        if not (math.isfinite(value) and value > 0):
+            msg = f"--targets: {value!r} must be a positive interactivity (tok/s/user)"
+            raise UsageError(msg)
+        out.append(value)
+    return out
+
+
+def resolve_config(dataset: Dataset, model: str, hardware: str, precision: str, sequence=None, *,
+                   isl: int | None = None, osl: int | None = None) -> Config:
+    if sequence is not None:
+        try:
+            isl, osl = names.parse_sequence(sequence)
+        except ValueError:
+            msg = f"--sequence {sequence!r} is not like 1k/1k, 1k/8k or 8k/1k"
+            raise UsageError(msg) from None
+    if isl is None or osl is None:
+        raise UsageError("give the sequence lengths, e.g. sequence='1k/1k'")
+    config = Config(names.model_key(model), names.hardware_key(hardware), names.precision_key(precision),
+                    int(isl), int(osl))
+    if dataset.select(*config.to_dict().values()).empty:
+        known = dataset.configurations(all_configs=True)
+        choices = [f"{r.model}/{r.hardware}/{r.precision}/{r.sequence}" for r in known.itertuples()]
+        raise UsageError.unknown_choice("configuration", f"{config.model}/{config.hardware}/{config.precision}/"
+                                        f"{config.sequence}", choices)
+    return config
+
+
+def compare(dataset: Dataset, model: str, hardware: str, precision: str, sequence=None, *,
+            isl: int | None = None, osl: int | None = None, arms=("mtp", "none"), targets=None,
+            strict_targets: bool = False, semantics: str = "specnb", cost_table=None,
+            provider: str = costs.DEFAULT_PROVIDER, token_type: str = "total") -> Comparison:
+    """Compare ``arms`` (treatment first, baseline last) of one configuration at matched interactivity.
+
+    ``targets`` defaults to 25/50/75 % of the band. With ``strict_targets`` a target outside the band
+    is a ``UsageError`` (the CLI's behaviour); otherwise it is reported as "not measured".
+    ``cost_table`` is a bundled table name, a file path or a ``CostTable``.
+    """
+    if semantics not in SEMANTICS:
+        raise UsageError.unknown_choice("semantics", semantics, SEMANTICS)
+    if token_type not in costs.TOKEN_TYPES:
+        raise UsageError.unknown_choice("token type", token_type, costs.TOKEN_TYPES)
+    arms = tuple(names.spec_key(a) for a in arms)
+    if len(arms) < 2 or len(set(arms)) != len(arms):
+        msg = f"arms {list(arms)}: need two or more different spec methods (treatment first, baseline last)"
+        raise UsageError(msg)
+    config = resolve_config(dataset, model, hardware, precision, sequence, isl=isl, osl=osl)
+    table = costs.load_cost_table(cost_table)
+    rate = table.rate(config.hardware, provider)
+    points = dataset.select(*config.to_dict().values())
+    points_by_arm = {arm: points[points.spec_method == arm] for arm in arms}
+    frontiers = {arm: pareto_frontier(points_by_arm[arm], arm) for arm in arms}
+    fitted = {arm: _curves_for(frontiers[arm], semantics) for arm in arms}
+    band = _band(frontiers, points_by_arm, semantics)
+
+    wanted = parse_targets(targets)
+    if band is None:
+        chosen: list[float] = []
+    elif wanted:
+        outside = [t for t in wanted if not band.low <= t <= band.high]
+        if strict_targets and outside:
+            msg = (f"--targets {outside[0]:g} is outside the matched band {band.low:.1f}–{band.high:.1f} tok/s/user "
+                   f"of {config.slug}; choose targets inside it")
+            raise UsageError(msg)
+        chosen = wanted
+    else:
+        chosen = default_targets(band, semantics)
+
+    results = []
+    for t in chosen:
+        values = {arm: _arm_values(fitted[arm], frontiers[arm], t, semantics, rate, token_type) for arm in arms}
+        winner, ratio = _winner(values, arms)
+        results.append(Target(t, band.position(t), values, winner, ratio))
+
+    crossings: list[Crossover] = []
+    if band is not None:
+        lo = max(f.x_range[0] for f in frontiers.values())
+        hi = min(f.x_range[1] for f in frontiers.values())
+        for arm in arms[:-1]:
+            crossings += find_crossovers(fitted[arm]["throughput_per_gpu"], fitted[arms[-1]]["throughput_per_gpu"],
+                                         lo, hi, arm, arms[-1])
+    crossings.sort(key=lambda c: c.interactivity)
+    curves = _sample_curves(frontiers, fitted, arms, band, rate, token_type, crossings, chosen)
+    notes = _notes(arms, points_by_arm, frontiers, band, rate)
+    outside = [t.interactivity for t in results if not all(v.in_range for v in t.arms.values())]
+    if outside and semantics == "specnb":
+        notes.append("Targets outside an arm's measured range are shown as \"not measured\" "
+                     f"({', '.join(f'{x:g}' for x in outside)} tok/s/user); specnb never extrapolates.")
+    return Comparison(config=config, arms=arms, semantics=semantics, rate=rate, token_type=token_type,
+                      band=band, targets=tuple(results), crossovers=tuple(crossings), frontiers=frontiers,
+                      points=points, curves=curves, notes=tuple(notes), provenance=_provenance(dataset, points))
+
+
+# ---------------------------------------------------------------------------------------------- export
+
+
+def _num(v, digits: int = 6):
+    """JSON-safe number: NaN/None → null, floats to ``digits`` significant digits (stable output)."""
+    if v is None:
+        return None
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    v = float(v)
+    if not math.isfinite(v):
+        return None
+    r = float(f"{v:.{digits}g}")
+    return int(r) if r.is_integer() and abs(r) >= 1e5 else r
+
+
+def _arm_dict(v: ArmValues) -> dict:
+    return {
+        "throughput_per_gpu": _num(v.throughput_per_gpu),
+        "cost_per_mtok": _num(v.cost_per_mtok),
+        "tok_s_per_mw": _num(v.tok_s_per_mw),
+        "concurrency": v.concurrency,
+        "clamped": bool(v.clamped),
+        "in_range": bool(v.in_range),
+        "output_throughput_per_gpu": _num(v.output_throughput_per_gpu),
+        "input_throughput_per_gpu": _num(v.input_throughput_per_gpu),
+        "cost_per_mtok_by_token_type": {k: _num(x) for k, x in v.cost_per_mtok_by_type.items()},
+        "tokens_per_dollar": _num(v.tokens_per_dollar),
+        "median_ttft_s": _num(v.median_ttft_s),
+        "median_e2el_s": _num(v.median_e2el_s),
+        "evaluated_at": _num(v.evaluated_at),
+    }
+
+
+def _to_dict(c: Comparison) -> dict:
+    band = None if c.band is None else {"low": _num(c.band.low), "high": _num(c.band.high),
+                                        "shown_low": _num(c.band.shown_low), "shown_high": _num(c.band.shown_high),
+                                        "kind": c.band.kind}
+    return {
+        "schema": SCHEMA,
+        "config": c.config.to_dict(),
+        "arms": list(c.arms),
+        "semantics": c.semantics,
+        "cost": {"table": c.rate.table, "provider": c.rate.provider, "token_type": c.token_type,
+                 "usd_per_gpu_hour": c.rate.usd_per_gpu_hour, "kw_per_gpu": c.rate.kw_per_gpu},
+        "band": band,
+        "crossovers": [_num(x.interactivity) for x in c.crossovers],
+        "targets": [{"interactivity": _num(t.interactivity), "position": t.position, "winner": t.winner,
+                     "ratio": _num(t.ratio), "arms": {a: _arm_dict(v) for a, v in t.arms.items()}}
+                    for t in c.targets],
+        "crossover_details": [{"interactivity": _num(x.interactivity), "leader_above": x.leader_above,
+                               "leader_below": x.leader_below} for x in c.crossovers],
+        "labels": {"title": c.config.title, "model": names.model_label(c.config.model),
+                   "hardware": names.hardware_label(c.config.hardware), "sequence": c.config.sequence,
+                   "arms": {a: names.spec_label(a) for a in c.arms}},
+        "engines": {a: list(e) for a, e in c.engines.items()},
+        "engines_differ": c.engines_differ,
+        "frontier_points": {a: int(c.frontiers[a].size) for a in c.arms},
+        "notes": list(c.notes),
+        "provenance": c.provenance,
+    }
+
+
+def _to_frame(c: Comparison) -> pd.DataFrame:
+    rows = []
+    for t in c.targets:
+        for arm, v in t.arms.items():
+            rows.append({
+                "model": c.config.model, "hardware": c.config.hardware, "precision": c.config.precision,
+                "isl": c.config.isl, "osl": c.config.osl, "semantics": c.semantics,
+                "interactivity": t.interactivity, "arm": arm, "winner": t.winner or "",
+                "throughput_per_gpu": v.throughput_per_gpu,
+                "output_throughput_per_gpu": v.output_throughput_per_gpu,
+                "input_throughput_per_gpu": v.input_throughput_per_gpu,
+                "cost_per_mtok": v.cost_per_mtok, "token_type": c.token_type,
+                "tokens_per_dollar": v.tokens_per_dollar, "tok_s_per_mw": v.tok_s_per_mw,
+                "concurrency": v.concurrency, "median_ttft_s": v.median_ttft_s, "median_e2el_s": v.median_e2el_s,
+                "in_range": v.in_range, "clamped": v.clamped,
+                "cost_table": c.rate.table, "provider": c.rate.provider,
+                "usd_per_gpu_hour": c.rate.usd_per_gpu_hour, "kw_per_gpu": c.rate.kw_per_gpu,
+            })
+    return pd.DataFrame(rows)

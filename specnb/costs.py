@@ -1,0 +1,204 @@
+"""Cost and power constants per GPU (versioned tables, user files, overrides) and the costing formulas.
+
+Formulas (SPEC §3.4), applied to an *interpolated throughput*, never splined on their own:
+
+* cost per million tokens = ``usd_per_gpu_hour × 1e6 / (throughput × 3600)``
+* tokens per dollar       = ``1e6 / cost per million tokens``
+* tok/s per MW            = ``throughput × 1000 / kw_per_gpu``
+
+A GPU with no constants has no rate: every derived value is NaN and is shown as "no rate", never 0.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from .errors import CostTableError, UsageError
+
+PROVIDERS = ("hyperscaler", "neocloud", "rental")
+TOKEN_TYPES = ("total", "input", "output")
+DEFAULT_TABLE = "2026-07"
+DEFAULT_PROVIDER = "hyperscaler"
+BUNDLED_FILE = Path(__file__).with_name("tables") / "costs.csv"
+
+
+@dataclass(frozen=True)
+class GpuRate:
+    """One GPU's all-in power (kW) and hourly cost per provider (USD); None where unknown."""
+
+    kw_per_gpu: float | None
+    usd_per_gpu_hour: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CostTable:
+    """A named set of per-GPU constants."""
+
+    name: str
+    gpus: dict  # gpu key -> GpuRate
+    source: str = "bundled"
+
+    def rate(self, gpu: str, provider: str = DEFAULT_PROVIDER) -> Rate:
+        if provider not in PROVIDERS:
+            raise UsageError.unknown_choice("provider", provider, PROVIDERS)
+        entry = self.gpus.get(gpu)
+        if entry is None:
+            return Rate(self.name, provider, gpu, None, None)
+        return Rate(self.name, provider, gpu, entry.usd_per_gpu_hour.get(provider), entry.kw_per_gpu)
+
+    def with_override(self, gpu: str, *, usd_per_gpu_hour: float | None = None, kw_per_gpu: float | None = None,
+                      provider: str = DEFAULT_PROVIDER) -> CostTable:
+        """A new table with one GPU's rate and/or power replaced (the name records the override)."""
+        for label, value in (("cost", usd_per_gpu_hour), ("power", kw_per_gpu)):
+            if value is not None and not (math.isfinite(value) and value > 0):
+                msg = f"override for {gpu}: {label} {value!r} must be a positive number"
+                raise CostTableError(msg)
+        old = self.gpus.get(gpu, GpuRate(None, {}))
+        usd = dict(old.usd_per_gpu_hour)
+        if usd_per_gpu_hour is not None:
+            usd[provider] = float(usd_per_gpu_hour)
+        new = GpuRate(float(kw_per_gpu) if kw_per_gpu is not None else old.kw_per_gpu, usd)
+        parts = [f"{gpu} ${usd_per_gpu_hour}/h"] if usd_per_gpu_hour is not None else []
+        parts += [f"{gpu} {kw_per_gpu} kW"] if kw_per_gpu is not None else []
+        return replace(self, name=f"{self.name} + override ({', '.join(parts)})", gpus={**self.gpus, gpu: new})
+
+
+@dataclass(frozen=True)
+class Rate:
+    """The constants that price one configuration."""
+
+    table: str
+    provider: str
+    gpu: str
+    usd_per_gpu_hour: float | None
+    kw_per_gpu: float | None
+
+
+def cost_per_mtok(usd_per_gpu_hour: float | None, throughput):
+    """USD per million tokens at ``throughput`` tok/s/GPU; NaN when there is no rate."""
+    t = np.asarray(throughput, dtype=float)
+    if usd_per_gpu_hour is None:
+        return np.full(t.shape, np.nan) if t.shape else math.nan
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = usd_per_gpu_hour * 1e6 / (t * 3600.0)
+    return out if t.shape else float(out)
+
+
+def tokens_per_dollar(usd_per_gpu_hour: float | None, throughput):
+    """Tokens bought by one USD at ``throughput`` tok/s/GPU; NaN when there is no rate."""
+    t = np.asarray(throughput, dtype=float)
+    if usd_per_gpu_hour is None:
+        return np.full(t.shape, np.nan) if t.shape else math.nan
+    out = t * 3600.0 / usd_per_gpu_hour
+    return out if t.shape else float(out)
+
+
+def tok_s_per_mw(kw_per_gpu: float | None, throughput):
+    """Tokens per second per megawatt of all-in power; NaN when the power is unknown."""
+    t = np.asarray(throughput, dtype=float)
+    if kw_per_gpu is None:
+        return np.full(t.shape, np.nan) if t.shape else math.nan
+    out = t * 1000.0 / kw_per_gpu
+    return out if t.shape else float(out)
+
+
+def _number(text: str, where: str, field_name: str) -> float | None:
+    text = (text or "").strip()
+    if text == "":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        msg = f"{where}: field {field_name!r} is {text!r}, expected a positive number"
+        raise CostTableError(msg) from None
+    if not (math.isfinite(value) and value > 0):
+        msg = f"{where}: field {field_name!r} is {text!r}, expected a positive number"
+        raise CostTableError(msg)
+    return value
+
+
+def _table_from_rows(rows: list[tuple[str, dict]], name: str, source: str) -> CostTable:
+    gpus = {}
+    for where, row in rows:
+        gpu = str(row.get("gpu") or "").strip().lower()
+        if not gpu:
+            msg = f"{where}: field 'gpu' is empty, expected a GPU key such as b200"
+            raise CostTableError(msg)
+        if gpu in gpus:
+            msg = f"{where}: GPU {gpu!r} appears twice; keep one row per GPU"
+            raise CostTableError(msg)
+        kw = _number(str(row.get("kw_per_gpu") or ""), where, "kw_per_gpu")
+        usd = {p: v for p in PROVIDERS if (v := _number(str(row.get(p) or ""), where, p)) is not None}
+        if kw is None and not usd:
+            msg = f"{where}: GPU {gpu!r} has neither kw_per_gpu nor any of {', '.join(PROVIDERS)}"
+            raise CostTableError(msg)
+        gpus[gpu] = GpuRate(kw, usd)
+    if not gpus:
+        msg = f"{source}: cost table has no GPU rows; expected columns gpu,kw_per_gpu,{','.join(PROVIDERS)}"
+        raise CostTableError(msg)
+    return CostTable(name, gpus, source)
+
+
+def _csv_rows(text: str, source: str) -> list[tuple[str, dict]]:
+    lines = [ln for ln in text.splitlines() if not ln.lstrip().startswith("#")]
+    reader = csv.DictReader(io.StringIO("\n".join(lines)))
+    if not reader.fieldnames or "gpu" not in reader.fieldnames:
+        msg = f"{source}: cost CSV needs a header with gpu,kw_per_gpu and one or more of {', '.join(PROVIDERS)}"
+        raise CostTableError(msg)
+    return [(f"{source} row {i + 1}", row) for i, row in enumerate(reader)]
+
+
+def bundled_tables() -> dict[str, CostTable]:
+    """The versioned tables shipped with specnb, by name."""
+    rows = _csv_rows(BUNDLED_FILE.read_text(), "specnb/tables/costs.csv")
+    by_name: dict[str, list] = {}
+    for where, row in rows:
+        by_name.setdefault(row["table"], []).append((where, row))
+    return {name: _table_from_rows(r, name, "bundled") for name, r in by_name.items()}
+
+
+def load_cost_table(spec: str | Path | CostTable | None = None) -> CostTable:
+    """A bundled table by name (``2026-07``, ``2026-04``), or a user CSV/YAML file."""
+    if isinstance(spec, CostTable):
+        return spec
+    spec = DEFAULT_TABLE if spec is None else str(spec)
+    tables = bundled_tables()
+    if spec in tables:
+        return tables[spec]
+    path = Path(spec)
+    if not path.is_file():
+        raise UsageError.unknown_choice("cost table (or no such file)", spec, tables)
+    text = path.read_text()
+    if path.suffix.lower() in (".yaml", ".yml"):
+        return _yaml_table(text, path)
+    return _table_from_rows(_csv_rows(text, str(path)), path.stem, str(path))
+
+
+def _yaml_table(text: str, path: Path) -> CostTable:
+    import yaml
+
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        msg = f"{path}: not valid YAML ({exc.__class__.__name__}); expected gpu: {{kw_per_gpu: .., hyperscaler: ..}}"
+        raise CostTableError(msg) from None
+    if isinstance(doc, dict) and "gpus" in doc:
+        name, gpus = str(doc.get("name") or path.stem), doc["gpus"]
+    else:
+        name, gpus = path.stem, doc
+    if not isinstance(gpus, dict):
+        msg = f"{path}: expected a mapping of GPU key to {{kw_per_gpu, {', '.join(PROVIDERS)}}}"
+        raise CostTableError(msg)
+    rows = []
+    for gpu, values in gpus.items():
+        if not isinstance(values, dict):
+            msg = f"{path} GPU {gpu!r}: expected a mapping with kw_per_gpu and provider rates"
+            raise CostTableError(msg)
+        rows.append((f"{path} GPU {gpu!r}", {"gpu": gpu, **{k: "" if v is None else str(v) for k, v in values.items()}}))
+    return _table_from_rows(rows, name, str(path))

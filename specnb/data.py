@@ -1,0 +1,312 @@
+"""Loading benchmark files into one tidy table, and the "latest run per line" rule.
+
+``load`` reads files and folders in any supported format (see ``specnb.formats``), validates every
+row (collecting all problems, loading nothing if there is one), and returns a ``Dataset``:
+
+* ``points``  — the latest row per line and concurrency (what reports use);
+* ``history`` — every distinct row read (for history views and provenance);
+* ``files``   — what was read, in which format, with a content hash.
+
+Canonical columns (units in the names): see ``CANONICAL_COLUMNS``. A *line* is (model, hardware,
+framework, precision, spec_method, topology, isl, osl); "latest" keeps, per line and ``conc``,
+the newest row by ``date`` then ``run_id``. CI aggregate rows have no date: they take the date
+of an API row from the same GitHub run when one was loaded, and otherwise sort as oldest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import formats, names
+from .errors import DataError, FormatError, Problem, UsageError
+
+CANONICAL_COLUMNS = (
+    "model", "hardware", "framework", "precision", "spec_method", "isl", "osl", "conc", "disagg",
+    "tp", "ep", "dp_attention", "num_prefill_gpu", "num_decode_gpu",
+    "interactivity", "throughput_per_gpu", "output_throughput_per_gpu", "input_throughput_per_gpu",
+    "median_ttft_s", "median_e2el_s", "median_tpot_s", "date", "run_id", "source",
+)
+EXTRA_COLUMNS = ("topology", "is_multinode", "prefill_tp", "prefill_ep", "prefill_dp_attention",
+                 "prefill_num_workers", "decode_num_workers", "image", "format")
+LINE_KEY = ("model", "hardware", "framework", "precision", "spec_method", "topology", "isl", "osl")
+CONFIG_KEY = ("model", "hardware", "precision", "isl", "osl")
+MEASURES = ("interactivity", "throughput_per_gpu", "output_throughput_per_gpu", "input_throughput_per_gpu",
+            "median_ttft_s", "median_e2el_s", "median_tpot_s")
+INT_COLUMNS = ("isl", "osl", "conc")
+
+BUNDLED_DATA = Path(__file__).resolve().parent.parent / "data"
+DEFAULT_MAX_FILE_MB = 100.0
+META_KEYS = ("model", "hardware", "framework", "precision", "spec_method", "isl", "osl", "tp", "ep",
+             "num_prefill_gpu", "num_decode_gpu", "date")
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One file that was read: its display path, detected format, row count and sha256."""
+
+    path: str
+    format: str
+    rows: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Validated benchmark points: ``points`` (latest per line and concurrency) and ``history`` (all)."""
+
+    points: pd.DataFrame
+    history: pd.DataFrame
+    files: tuple[SourceFile, ...] = field(default=())
+
+    def configurations(self, *, all_configs: bool = False, arms=("mtp", "none")) -> pd.DataFrame:
+        """One row per configuration with the point count of every arm; comparable ones only by default."""
+        return configurations(self.points, all_configs=all_configs, arms=arms)
+
+    def select(self, model: str, hardware: str, precision: str, isl: int, osl: int) -> pd.DataFrame:
+        p = self.points
+        mask = (p.model == model) & (p.hardware == hardware) & (p.precision == precision) & (p.isl == isl) & \
+               (p.osl == osl)
+        return p.loc[mask].reset_index(drop=True)
+
+
+def default_data_paths() -> list[Path]:
+    """The bundled ``data/`` folder, or ``$SPECNB_DATA`` when set."""
+    env = os.environ.get("SPECNB_DATA")
+    root = Path(env) if env else BUNDLED_DATA
+    if not root.exists():
+        msg = f"bundled data folder {root} not found; pass --data PATH (or set SPECNB_DATA)"
+        raise UsageError(msg)
+    return [root]
+
+
+def display_path(path: Path) -> str:
+    """A stable, short name for a file: relative to the bundled data's parent or to the cwd."""
+    resolved = path.resolve()
+    for base in (BUNDLED_DATA.parent, Path.cwd()):
+        try:
+            return resolved.relative_to(base).as_posix()
+        except ValueError:
+            continue
+    return resolved.as_posix()
+
+
+def expand_paths(paths) -> list[Path]:
+    """Files as given, plus every ``*.json``/``*.csv`` under given folders, in sorted order."""
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in (".json", ".csv")
+                           and not any(part.startswith(".") for part in p.relative_to(path).parts))
+            if not found:
+                msg = f"{path}: folder holds no benchmark files (*.json, *.csv)"
+                raise FormatError(msg)
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            msg = f"{path}: no such file or folder"
+            raise FormatError(msg)
+    return files
+
+
+def _max_bytes() -> float:
+    try:
+        return float(os.environ.get("SPECNB_MAX_FILE_MB", DEFAULT_MAX_FILE_MB)) * 1024 * 1024
+    except ValueError:
+        return DEFAULT_MAX_FILE_MB * 1024 * 1024
+
+
+def read_file(path: Path, meta: dict, problems: list[Problem]) -> tuple[list[dict], SourceFile]:
+    """Read one file in whichever format it is in; bad rows become Problems, bad files FormatErrors."""
+    shown = display_path(path)
+    size = path.stat().st_size
+    if size == 0:
+        msg = f"{shown}: file is empty; expected benchmark JSON or CSV"
+        raise FormatError(msg)
+    if size > _max_bytes():
+        msg = (f"{shown}: {size / 2**20:.0f} MB is over the {_max_bytes() / 2**20:.0f} MB limit for one benchmark "
+               f"file; split it, or raise the limit with SPECNB_MAX_FILE_MB")
+        raise FormatError(msg)
+    blob = path.read_bytes()
+    digest = hashlib.sha256(blob).hexdigest()
+    try:
+        text = blob.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        msg = f"{shown}: not UTF-8 text (byte {exc.start}); expected benchmark JSON or CSV"
+        raise FormatError(msg) from None
+    if path.suffix.lower() == ".csv":
+        rows = formats.csvfile.parse(text, shown)
+        records = formats.csvfile.read(rows, shown, meta, problems)
+        return _tag(records, shown, "csv"), SourceFile(shown, "csv", len(records), digest)
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        msg = f"{shown}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        raise FormatError(msg) from None
+    for fmt in formats.JSON_FORMATS:
+        if fmt.detect(doc, shown):
+            records = fmt.read(doc, shown, meta, problems)
+            return _tag(records, shown, fmt.NAME), SourceFile(shown, fmt.NAME, len(records), digest)
+    kind = f"a JSON {type(doc).__name__}"
+    if isinstance(doc, list) and doc:
+        kind += f" whose first item has keys {sorted(doc[0])[:6]}" if isinstance(doc[0], dict) else \
+            f" of {type(doc[0]).__name__}"
+    elif isinstance(doc, dict):
+        kind += f" with keys {sorted(doc)[:6]}"
+    msg = (f"{shown}: not a known benchmark format ({kind}); expected API rows with 'metrics', "
+           f"CI aggregate rows with 'hw' and 'tput_per_gpu', or a benchmark_serving result with 'median_tpot_ms'")
+    raise FormatError(msg)
+
+
+def _tag(records: list[dict], shown: str, fmt: str) -> list[dict]:
+    for rec in records:
+        rec["source"] = shown if rec.get("row") is None else f"{shown}#{rec['row']}"
+        rec["format"] = fmt
+    return records
+
+
+def topology(rec: dict) -> str:
+    """A readable parallelism label, also part of a line's identity."""
+    def num(value):
+        return "?" if value is None or (isinstance(value, float) and math.isnan(value)) else str(int(value))
+    if rec.get("disagg"):
+        pre = f"tp{num(rec.get('prefill_tp'))}·ep{num(rec.get('prefill_ep'))}" + \
+              ("·dpa" if rec.get("prefill_dp_attention") else "")
+        dec = f"tp{num(rec.get('tp'))}·ep{num(rec.get('ep'))}" + ("·dpa" if rec.get("dp_attention") else "")
+        return f"P {pre} / D {dec} ({num(rec.get('num_prefill_gpu'))}P+{num(rec.get('num_decode_gpu'))}D GPUs)"
+    return f"tp{num(rec.get('tp'))}·ep{num(rec.get('ep'))}" + ("·dpa" if rec.get("dp_attention") else "")
+
+
+def to_frame(records: list[dict]) -> pd.DataFrame:
+    columns = list(CANONICAL_COLUMNS) + list(EXTRA_COLUMNS)
+    for rec in records:
+        rec["topology"] = topology(rec)
+    frame = pd.DataFrame.from_records(records, columns=columns) if records else pd.DataFrame(columns=columns)
+    for col in INT_COLUMNS:
+        frame[col] = frame[col].astype("int64")
+    for col in MEASURES + ("tp", "ep", "num_prefill_gpu", "num_decode_gpu", "prefill_tp", "prefill_ep",
+                           "prefill_num_workers", "decode_num_workers"):
+        frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
+    frame["run_id"] = frame["run_id"].astype("Int64")
+    frame["date"] = frame["date"].fillna("").astype(str)
+    for col in ("disagg", "dp_attention", "is_multinode", "prefill_dp_attention"):
+        frame[col] = frame[col].fillna(False).astype(bool)
+    return frame
+
+
+def impute_dates(frame: pd.DataFrame) -> pd.DataFrame:
+    """Give dateless rows the date of a dated row from the same GitHub run, when one was loaded."""
+    dated = frame[(frame.date != "") & frame.run_id.notna()]
+    if dated.empty or not (frame.date == "").any():
+        return frame
+    by_run = dated.groupby("run_id")["date"].min()
+    fill = frame.run_id.map(by_run)
+    missing = (frame.date == "") & fill.notna()
+    out = frame.copy()
+    out.loc[missing, "date"] = fill[missing].astype(str)
+    return out
+
+
+def drop_duplicates(frame: pd.DataFrame) -> pd.DataFrame:
+    """Identical rows read twice (a snapshot and its history) collapse; conflicting ones are an error."""
+    key = list(LINE_KEY) + ["conc", "date", "run_id"]
+    keyed = frame.assign(_run=frame.run_id.fillna(-1))
+    key = [k if k != "run_id" else "_run" for k in key]
+    dup_mask = keyed.duplicated(key, keep=False)
+    if not dup_mask.any():
+        return frame
+    problems = []
+    for _, group in keyed[dup_mask].groupby(key, sort=False):
+        values = group[list(MEASURES)].to_numpy(dtype=float)
+        same = np.all(np.isclose(values, values[0], rtol=1e-9, atol=0, equal_nan=True))
+        if not same:
+            first, other = group.iloc[0], group.iloc[1]
+            col = next(c for c in MEASURES if not np.isclose(first[c], other[c], rtol=1e-9, equal_nan=True))
+            problems.append(Problem(other.source, None, col, float(other[col]),
+                                    f"{float(first[col])!r} as in {first.source} (same line, conc, date and run: "
+                                    "conflicting duplicate point; remove one)", int(other.conc)))
+    if problems:
+        raise DataError.from_problems(problems)
+    return frame.loc[~keyed.duplicated(key, keep="first")].reset_index(drop=True)
+
+
+def latest(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per line and concurrency, the newest row by (date, run_id); dateless rows sort as oldest."""
+    if frame.empty:
+        return frame.copy()
+    ordered = frame.assign(_run=frame.run_id.fillna(-1).astype("int64")).sort_values(
+        ["date", "_run", "source"], kind="mergesort")
+    kept = ordered.drop_duplicates(list(LINE_KEY) + ["conc"], keep="last").drop(columns="_run")
+    return kept.sort_values(list(LINE_KEY) + ["conc"], kind="mergesort").reset_index(drop=True)
+
+
+def _meta_clean(meta: dict | None) -> dict:
+    meta = dict(meta or {})
+    unknown = set(meta) - set(META_KEYS)
+    if unknown:
+        raise UsageError.unknown_choice("--meta key", sorted(unknown)[0], META_KEYS)
+    return meta
+
+
+_CACHE: dict = {}
+
+
+def load(paths=None, *, meta: dict | None = None) -> Dataset:
+    """Load benchmark files/folders (default: the bundled ``data/``) into a validated ``Dataset``.
+
+    ``meta`` supplies configuration fields that raw client results cannot tell (e.g.
+    ``{"hardware": "h200", "precision": "fp8", "spec_method": "mtp"}``). Raises ``FormatError`` or
+    ``DataError`` naming the file, row and field; nothing is loaded partially.
+    """
+    meta = _meta_clean(meta)
+    if paths is None or (not isinstance(paths, (str, Path)) and len(paths) == 0):
+        paths = default_data_paths()
+    elif isinstance(paths, (str, Path)):
+        paths = [paths]
+    files = expand_paths(paths)
+    stamp = tuple((str(p.resolve()), p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+    cache_key = (stamp, tuple(sorted((k, str(v)) for k, v in meta.items())))
+    if cache_key in _CACHE:
+        return _CACHE[cache_key]
+    problems: list[Problem] = []
+    records: list[dict] = []
+    sources = []
+    for path in files:
+        recs, source = read_file(path, meta, problems)
+        records.extend(recs)
+        sources.append(source)
+    if problems:
+        raise DataError.from_problems(problems)
+    if not records:
+        msg = f"{', '.join(s.path for s in sources)}: no benchmark points found"
+        raise FormatError(msg)
+    history = drop_duplicates(impute_dates(to_frame(records)))
+    dataset = Dataset(points=latest(history), history=history, files=tuple(sources))
+    _CACHE.clear()  # keep one dataset: the build reloads the same inputs many times
+    _CACHE[cache_key] = dataset
+    return dataset
+
+
+def configurations(points: pd.DataFrame, *, all_configs: bool = False, arms=("mtp", "none")) -> pd.DataFrame:
+    """Configurations with a point count per spec method; only those with every arm in ``arms`` by default."""
+    if points.empty:
+        return pd.DataFrame(columns=list(CONFIG_KEY) + ["sequence", "points"])
+    counts = points.groupby(list(CONFIG_KEY) + ["spec_method"]).size().unstack("spec_method", fill_value=0)
+    rows = []
+    for key, row in counts.iterrows():
+        per_arm = {arm: int(n) for arm, n in row.items() if n > 0}
+        if not all_configs and not all(per_arm.get(a, 0) > 0 for a in arms):
+            continue
+        model, hardware, precision, isl, osl = key
+        rows.append({"model": model, "hardware": hardware, "precision": precision, "isl": int(isl),
+                     "osl": int(osl), "sequence": names.sequence_label(isl, osl), "points": per_arm})
+    return pd.DataFrame(rows, columns=list(CONFIG_KEY) + ["sequence", "points"])

@@ -1,0 +1,86 @@
+"""Number and unit formatting shared by tables, narrative, CLI and chart tooltips.
+
+One place decides how a value reads, so the narrative and the table cannot disagree:
+"not measured" for values outside an arm's range, "no rate" for a GPU without cost constants,
+"~N" for concurrency, "$0.174" for costs, percent and ×-ratio wording.
+"""
+
+from __future__ import annotations
+
+import math
+
+NOT_MEASURED = "not measured"
+NO_RATE = "no rate"
+DASH = "—"
+
+
+def _ok(value) -> bool:
+    return value is not None and isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def fmt_throughput(value, *, decimals: int = 1) -> str:
+    """tok/s/GPU: ``3139.2`` in tables, ``3,139`` in prose (decimals=0)."""
+    if not _ok(value):
+        return NOT_MEASURED
+    return f"{value:,.{decimals}f}"
+
+
+def fmt_cost(value, *, measured: bool = True) -> str:
+    """USD per million tokens: three decimals below $10, two above."""
+    if not measured:
+        return NOT_MEASURED
+    if not _ok(value):
+        return NO_RATE
+    return f"${value:,.3f}" if value < 10 else f"${value:,.2f}"
+
+
+def fmt_power(value, *, measured: bool = True) -> str:
+    """tok/s per MW, whole numbers with thousands separators."""
+    if not measured:
+        return NOT_MEASURED
+    if not _ok(value):
+        return NO_RATE
+    return f"{value:,.0f}"
+
+
+def fmt_tokens_per_dollar(value, *, measured: bool = True) -> str:
+    if not measured:
+        return NOT_MEASURED
+    if not _ok(value):
+        return NO_RATE
+    return f"{value:,.0f}"
+
+
+def fmt_concurrency(value) -> str:
+    return NOT_MEASURED if value is None else f"~{int(value):,}"
+
+
+def fmt_seconds(value) -> str:
+    """Latency in seconds with sensible precision (0.123 s, 2.40 s, 17.9 s)."""
+    if not _ok(value):
+        return NOT_MEASURED
+    if value < 1:
+        return f"{value:.3f} s"
+    if value < 10:
+        return f"{value:.2f} s"
+    return f"{value:.1f} s"
+
+
+def fmt_interactivity(value) -> str:
+    if not _ok(value):
+        return DASH
+    return f"{value:g}" if float(value).is_integer() else f"{value:.1f}"
+
+
+def fmt_band(low, high) -> str:
+    return f"{fmt_interactivity(low)}–{fmt_interactivity(high)}"
+
+
+def fmt_ratio(ratio: float) -> str:
+    """``8.4×``; two significant digits below 10, whole numbers above."""
+    return f"{ratio:.1f}×" if ratio < 10 else f"{ratio:.0f}×"
+
+
+def fmt_pct(fraction: float) -> str:
+    """A fraction as a whole percent: 0.876 → ``88 %``."""
+    return f"{fraction * 100:.0f} %"

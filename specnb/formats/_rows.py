@@ -1,0 +1,102 @@
+"""Reading one row's fields with validation: every bad value becomes a Problem, never an exception.
+
+Readers call these helpers for each field they need; problems are collected for the whole input
+so a user sees the first of them (with a count) and nothing is loaded partially.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from ..errors import Problem
+
+_MISSING = object()
+
+
+class RowReader:
+    """Typed access to one raw row (a dict, possibly nested) that records Problems."""
+
+    def __init__(self, path: str, row: int | None, raw: dict, problems: list[Problem]):
+        self.path, self.row, self.raw, self.problems = path, row, raw, problems
+        self.conc = None
+
+    def get(self, field: str, default=_MISSING):
+        node = self.raw
+        for part in field.split("."):
+            if not isinstance(node, dict) or part not in node:
+                return default
+            node = node[part]
+        return node
+
+    def problem(self, field: str, value: object, expected: str) -> None:
+        self.problems.append(Problem(self.path, self.row, field, value, expected, self.conc))
+
+    def number(self, field: str, *, required: bool = True, positive: bool = True, integer: bool = False,
+               scale: float = 1.0, default: float = math.nan) -> float:
+        """A finite (by default positive) number, or NaN when optional and absent."""
+        value = self.get(field)
+        if value is _MISSING or value is None:
+            if required:
+                self.problem(field, "missing", "a number" if not positive else "a positive number")
+            return default
+        number = _as_number(value)
+        kind = "a positive whole number" if integer else ("a positive number" if positive else "a number")
+        if number is None:
+            self.problem(field, value, kind)
+            return math.nan
+        if not math.isfinite(number):
+            self.problem(field, value, f"a finite number ({kind[2:]})")
+            return math.nan
+        if positive and number <= 0:
+            self.problem(field, value, kind)
+            return math.nan
+        if integer and number != int(number):
+            self.problem(field, value, kind)
+            return math.nan
+        return number * scale
+
+    def text(self, field: str, *, required: bool = True, default: str = "") -> str:
+        value = self.get(field)
+        if value is _MISSING or value is None:
+            if required:
+                self.problem(field, "missing", "a name")
+            return default
+        if isinstance(value, (dict, list, bool)):
+            self.problem(field, value, "a name (text)")
+            return default
+        return str(value)
+
+    def flag(self, field: str, default: bool = False) -> bool:
+        value = self.get(field)
+        if value is _MISSING or value is None:
+            return default
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("true", "1", "yes"):
+            return True
+        if text in ("false", "0", "no", ""):
+            return False
+        self.problem(field, value, "true or false")
+        return default
+
+
+def _as_number(value: object) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?|[+-]?(nan|inf|infinity)", text, re.IGNORECASE):
+            return float(text)
+    return None
+
+
+def run_id_from(text: object) -> int | None:
+    """GitHub Actions run id from a run URL or a ``run_<id>`` path component."""
+    if not text:
+        return None
+    match = re.search(r"/runs/(\d+)", str(text)) or re.search(r"(?:^|[/\\])run_(\d+)(?:[/\\]|$)", str(text))
+    return int(match.group(1)) if match else None

@@ -1,0 +1,62 @@
+"""Tidy CSV with specnb's canonical column names (what ``specnb export`` writes)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from .. import names
+from ..errors import FormatError
+from ._rows import RowReader
+
+NAME = "csv"
+
+REQUIRED = ("model", "hardware", "framework", "precision", "spec_method", "isl", "osl", "conc",
+            "interactivity", "throughput_per_gpu")
+OPTIONAL_NUMBERS = ("output_throughput_per_gpu", "input_throughput_per_gpu", "median_ttft_s", "median_e2el_s",
+                    "median_tpot_s")
+OPTIONAL_INTS = ("tp", "ep", "num_prefill_gpu", "num_decode_gpu", "prefill_tp", "prefill_ep")
+
+
+def parse(text: str, path: str) -> list[dict]:
+    reader = csv.DictReader(io.StringIO(text))
+    header = reader.fieldnames or []
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        msg = (f"{path}: CSV header lacks required column(s) {', '.join(missing)}; "
+               f"a specnb CSV needs: {', '.join(REQUIRED)}")
+        raise FormatError(msg)
+    return list(reader)
+
+
+def read(rows: list[dict], path: str, meta: dict, problems: list) -> list[dict]:
+    records = []
+    for index, raw in enumerate(rows):
+        line = index + 2  # header is line 1; report spreadsheet line numbers
+        r = RowReader(path, line, raw, problems)
+        r.conc = raw.get("conc")
+        record = {
+            "model": names.model_key(r.text("model")),
+            "hardware": names.hardware_key(r.text("hardware")),
+            "framework": names.framework_key(r.text("framework")),
+            "precision": names.precision_key(r.text("precision")),
+            "spec_method": names.spec_key(r.text("spec_method", required=False)),
+            "isl": r.number("isl", integer=True), "osl": r.number("osl", integer=True),
+            "conc": r.number("conc", integer=True),
+            "disagg": r.flag("disagg"), "is_multinode": r.flag("is_multinode"),
+            "dp_attention": r.flag("dp_attention"), "prefill_dp_attention": r.flag("prefill_dp_attention"),
+            "interactivity": r.number("interactivity"),
+            "throughput_per_gpu": r.number("throughput_per_gpu"),
+            "date": (raw.get("date") or "")[:10],
+            "run_id": int(raw["run_id"]) if str(raw.get("run_id") or "").isdigit() else None,
+            "image": raw.get("image") or "",
+            "row": line,
+        }
+        for col in OPTIONAL_NUMBERS:
+            record[col] = r.number(col, required=False) if (raw.get(col) or "") != "" else float("nan")
+        for col in OPTIONAL_INTS:
+            record[col] = r.number(col, required=False, integer=True) if (raw.get(col) or "") != "" else float("nan")
+        record.setdefault("prefill_num_workers", float("nan"))
+        record.setdefault("decode_num_workers", float("nan"))
+        records.append(record)
+    return records

@@ -1,0 +1,125 @@
+"""Plain-language paragraphs from a ``Comparison``: one per target, consistent wording, correct arithmetic.
+
+A cost cannot fall by more than 100 %: when Off costs 8.4× as much, MTP "costs 88 % less per token
+(Off costs 8.4× as much)". A difference under 1 % is "essentially tied". Values outside an arm's
+measured range are never extrapolated and the text says so.
+"""
+
+from __future__ import annotations
+
+import math
+
+from . import fmt, names
+from .comparison import TIE_THRESHOLD, Comparison, Target
+
+POSITION_PHRASES = {"low end": "Near the low end", "middle": "Around the middle", "upper edge": "Toward the upper edge"}
+
+
+def _label(arm: str) -> str:
+    return names.spec_label(arm)
+
+
+def _subject(c: Comparison) -> str:
+    return (f"{names.model_label(c.config.model)} ({names.hardware_label(c.config.hardware)} "
+            f"{c.config.precision.upper()}, {c.config.sequence})")
+
+
+def _has_rate(c: Comparison) -> bool:
+    return c.rate.usd_per_gpu_hour is not None
+
+
+def _delivers(c: Comparison, arm: str, t: Target) -> str:
+    v = t.arms[arm]
+    text = f"{_label(arm)} delivers {fmt.fmt_throughput(v.throughput_per_gpu, decimals=0)} tok/s/GPU"
+    if _has_rate(c):
+        text += f" at {fmt.fmt_cost(v.cost_per_mtok)} per million {_token_word(c)}"
+    if v.clamped:
+        text += f" (clamped to its frontier end at {fmt.fmt_interactivity(round(v.evaluated_at, 1))} tok/s/user)"
+    return text
+
+
+def _token_word(c: Comparison) -> str:
+    return "tokens" if c.token_type == "total" else f"{c.token_type} tokens"
+
+
+def comparison_sentence(c: Comparison, t: Target, arm: str, base: str) -> str:
+    """Who wins at this target, by how much, in throughput and in cost."""
+    a, b = t.arms[arm].throughput_per_gpu, t.arms[base].throughput_per_gpu
+    if abs(a / b - 1) < TIE_THRESHOLD:
+        return f"{_label(arm)} and {_label(base)} are essentially tied (within 1 %)."
+    win, lose = (arm, base) if a > b else (base, arm)
+    ratio = max(a, b) / min(a, b)
+    gain = f"delivers {fmt.fmt_ratio(ratio)} the throughput per GPU (+{(ratio - 1) * 100:.0f} %)"
+    cw, cl = t.arms[win].cost_per_mtok, t.arms[lose].cost_per_mtok
+    if _has_rate(c) and math.isfinite(cw) and math.isfinite(cl):
+        cost_ratio = cl / cw
+        return (f"{_label(win)} costs {fmt.fmt_pct(1 - 1 / cost_ratio)} less per {_token_word(c)[:-1]} "
+                f"({_label(lose)} costs {fmt.fmt_ratio(cost_ratio)} as much) and {gain}.")
+    return f"{_label(win)} {gain}."
+
+
+def target_paragraph(c: Comparison, t: Target) -> str:
+    band = c.band
+    where = (f"{POSITION_PHRASES[t.position]} of the {fmt.fmt_band(band.shown_low, band.shown_high)} tok/s/user "
+             f"band, at {fmt.fmt_interactivity(t.interactivity)} tok/s/user on {_subject(c)}")
+    missing = [a for a in c.arms if not t.arms[a].measured]
+    if missing:
+        measured = [a for a in c.arms if t.arms[a].measured]
+        parts = []
+        for arm in missing:
+            rng = c.frontiers[arm].x_range
+            span = f"its frontier spans {fmt.fmt_band(round(rng[0], 1), round(rng[1], 1))} tok/s/user" if rng else \
+                "it has no measured points"
+            parts.append(f"{_label(arm)} was not measured here ({span})")
+        text = f"{where}: " + "; ".join(parts)
+        if measured:
+            text += "; " + "; ".join(_delivers(c, a, t) for a in measured)
+        return text + ". No comparison is made at this point: specnb never extrapolates."
+    sentences = [f"{where}: " + "; ".join(_delivers(c, a, t) for a in c.arms) + "."]
+    for arm in c.arms[:-1]:
+        sentences.append(comparison_sentence(c, t, arm, c.baseline))
+    return " ".join(sentences)
+
+
+def crossover_sentence(c: Comparison) -> str | None:
+    if not c.crossovers:
+        return None
+    parts = []
+    for i, x in enumerate(c.crossovers):
+        verb = "overtakes" if i == 0 else "leads again over"
+        parts.append(f"{_label(x.leader_above)} {verb} {_label(x.leader_below)} above "
+                     f"~{x.interactivity:.0f} tok/s/user")
+    text = "; ".join(parts)
+    return f"The throughput winner changes inside the band: {text}."
+
+
+def caveat(c: Comparison) -> str | None:
+    """The cross-engine caveat, when the arms' frontier points come from different engines."""
+    if not c.engines_differ:
+        return None
+    listed = "; ".join(f"{_label(a)}: {', '.join(e) or 'none'}" for a, e in c.engines.items())
+    return ("The arms' frontier points come from different inference engines "
+            f"({listed}). Engines implement draft-token acceptance differently, so part of the gap shown "
+            "here may come from the engine rather than from speculative decoding itself.")
+
+
+def headline(c: Comparison) -> str:
+    """One sentence for the top of the report and the suite index."""
+    if not c.comparable:
+        return "No matched comparison: " + (c.notes[0] if c.notes else "the arms do not overlap.")
+    mid = c.targets[len(c.targets) // 2]
+    if not all(v.measured for v in mid.arms.values()):
+        return f"At {fmt.fmt_interactivity(mid.interactivity)} tok/s/user one arm was not measured."
+    return (f"At {fmt.fmt_interactivity(mid.interactivity)} tok/s/user (mid-band): "
+            + comparison_sentence(c, mid, c.treatment, c.baseline))
+
+
+def paragraphs(c: Comparison) -> list[str]:
+    """The report's narrative: one paragraph per target, then the crossover, then thin-data notes."""
+    if not c.comparable:
+        return list(c.notes) or ["No matched comparison is possible for this configuration."]
+    out = [target_paragraph(c, t) for t in c.targets]
+    cross = crossover_sentence(c)
+    if cross:
+        out.append(cross)
+    return out

@@ -1,0 +1,132 @@
+"""The comparison table: rows of metrics, one column per target and arm, winners marked.
+
+Rendered as HTML (Jupyter ``_repr_html_`` and reports; every data-derived string escaped) and as
+plain text for the terminal. Cells read values from the ``Comparison``; formatting comes from ``fmt``.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+from . import fmt, names
+from .comparison import TIE_THRESHOLD, ArmValues, Comparison, Target
+
+
+@dataclass(frozen=True)
+class Row:
+    label: str
+    value: Callable[[ArmValues], float | None]
+    text: Callable[[ArmValues], str]
+    better: str | None  # "high", "low" or None (no winner marked)
+
+
+def rows_for(c: Comparison) -> list[Row]:
+    tokens = "" if c.token_type == "total" else f" {c.token_type}"
+    return [
+        Row("Throughput (tok/s/GPU)", lambda v: v.throughput_per_gpu, lambda v: fmt.fmt_throughput(v.throughput_per_gpu),
+            "high"),
+        Row(f"Cost ($/M{tokens} tokens)", lambda v: v.cost_per_mtok,
+            lambda v: fmt.fmt_cost(v.cost_per_mtok, measured=v.measured), "low"),
+        Row(f"Tokens per $ ({c.token_type})", lambda v: v.tokens_per_dollar,
+            lambda v: fmt.fmt_tokens_per_dollar(v.tokens_per_dollar, measured=v.measured), "high"),
+        Row(f"tok/s per MW ({c.token_type})", lambda v: v.tok_s_per_mw,
+            lambda v: fmt.fmt_power(v.tok_s_per_mw, measured=v.measured), "high"),
+        Row("Concurrency", lambda v: v.concurrency, lambda v: fmt.fmt_concurrency(v.concurrency), None),
+        Row("Median TTFT", lambda v: v.median_ttft_s, lambda v: fmt.fmt_seconds(v.median_ttft_s), "low"),
+        Row("Median E2E latency", lambda v: v.median_e2el_s, lambda v: fmt.fmt_seconds(v.median_e2el_s), "low"),
+    ]
+
+
+def best_arm(row: Row, t: Target) -> str | None:
+    """The arm whose value is better by more than the tie threshold, or None."""
+    if row.better is None:
+        return None
+    vals = {a: row.value(v) for a, v in t.arms.items()}
+    vals = {a: float(x) for a, x in vals.items() if x is not None and math.isfinite(x)}
+    if len(vals) < 2:
+        return None
+    ranked = sorted(vals.items(), key=lambda kv: kv[1], reverse=row.better == "high")
+    first, second = ranked[0][1], ranked[1][1]
+    if abs(first - second) <= TIE_THRESHOLD * max(abs(first), abs(second)):
+        return None
+    return ranked[0][0]
+
+
+def matrix(c: Comparison) -> list[dict]:
+    """Row label, then per (target, arm) the formatted text and whether it is the winner."""
+    out = []
+    for row in rows_for(c):
+        cells = []
+        for t in c.targets:
+            best = best_arm(row, t)
+            for arm in c.arms:
+                v = t.arms[arm]
+                cells.append({"target": t.interactivity, "arm": arm, "text": row.text(v), "best": arm == best,
+                              "measured": v.measured, "clamped": v.clamped})
+        out.append({"label": row.label, "cells": cells})
+    return out
+
+
+TABLE_CSS = """
+<style>
+table.specnb-table{border-collapse:collapse;font:13px/1.35 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;margin:.5em 0}
+table.specnb-table th,table.specnb-table td{border:1px solid #d0d4da;padding:4px 8px;text-align:right;white-space:nowrap}
+table.specnb-table th{background:#f3f5f8;font-weight:600}
+table.specnb-table th.metric,table.specnb-table td.metric{text-align:left}
+table.specnb-table td.best{font-weight:700;background:#e8f4ea}
+table.specnb-table td.best::after{content:" ✓";color:#1b7f3b}
+table.specnb-table td.missing{color:#8a8f98;font-style:italic}
+table.specnb-table caption{caption-side:bottom;text-align:left;color:#555;font-size:12px;padding-top:4px}
+</style>
+"""
+
+
+def comparison_html(c: Comparison, *, include_css: bool = True) -> str:
+    """The comparison table as an HTML fragment; every data-derived string is escaped."""
+    esc = html.escape
+    title = esc(c.config.title)
+    if not c.comparable:
+        notes = "".join(f"<li>{esc(n)}</li>" for n in c.notes)
+        return (TABLE_CSS if include_css else "") + f'<div class="specnb-table"><strong>{title}</strong>' \
+            f"<p>No matched comparison.</p><ul>{notes}</ul></div>"
+    head1 = '<th class="metric" rowspan="2">Metric</th>' + "".join(
+        f'<th colspan="{len(c.arms)}">{esc(fmt.fmt_interactivity(t.interactivity))} tok/s/user</th>' for t in c.targets)
+    head2 = "".join(f"<th>{esc(names.spec_label(a))}</th>" for _t in c.targets for a in c.arms)
+    body = []
+    for row in matrix(c):
+        tds = []
+        for cell in row["cells"]:
+            cls = "best" if cell["best"] else ("missing" if not cell["measured"] else "")
+            mark = "*" if cell["clamped"] else ""
+            tds.append(f'<td class="{cls}">{esc(cell["text"])}{mark}</td>')
+        body.append(f'<tr><td class="metric">{esc(row["label"])}</td>{"".join(tds)}</tr>')
+    caption = (f"{esc(c.rate.table)} cost table, {esc(c.rate.provider)} rate; ✓ marks the better value "
+               f"(differences under 1 % are not marked); {esc(c.semantics)} semantics.")
+    if any(v.clamped for t in c.targets for v in t.arms.values()):
+        caption += " * clamped to the frontier end (inferencex semantics)."
+    return ((TABLE_CSS if include_css else "")
+            + f'<table class="specnb-table"><caption>{caption}</caption>'
+            + f"<thead><tr>{head1}</tr><tr>{head2}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+
+
+def terminal_table(c: Comparison) -> str:
+    """The comparison table as aligned plain text (winners marked with ✓)."""
+    if not c.comparable:
+        return "No matched comparison."
+    header = ["Metric"] + [f"{fmt.fmt_interactivity(t.interactivity)} {names.spec_label(a)}"
+                           for t in c.targets for a in c.arms]
+    lines = [header]
+    for row in matrix(c):
+        lines.append([row["label"]] + [cell["text"] + (" ✓" if cell["best"] else "") + ("*" if cell["clamped"] else "")
+                                       for cell in row["cells"]])
+    widths = [max(len(r[i]) for r in lines) for i in range(len(header))]
+    rendered = []
+    for n, r in enumerate(lines):
+        rendered.append("  ".join(cell.ljust(widths[0]) if i == 0 else cell.rjust(widths[i])
+                                  for i, cell in enumerate(r)))
+        if n == 0:
+            rendered.append("  ".join("-" * w for w in widths))
+    return "\n".join(rendered)
