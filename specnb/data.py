@@ -224,16 +224,19 @@ def drop_duplicates(frame: pd.DataFrame) -> pd.DataFrame:
     dup_mask = keyed.duplicated(key, keep=False)
     if not dup_mask.any():
         return frame
+    dups = keyed[dup_mask]
+    values = dups[list(MEASURES)].to_numpy(dtype=float)
+    firsts = dups.groupby(key, sort=False)[list(MEASURES)].transform("first").to_numpy(dtype=float)
+    same = np.isclose(values, firsts, rtol=1e-9, atol=0, equal_nan=True)
     problems = []
-    for _, group in keyed[dup_mask].groupby(key, sort=False):
-        values = group[list(MEASURES)].to_numpy(dtype=float)
-        same = np.all(np.isclose(values, values[0], rtol=1e-9, atol=0, equal_nan=True))
-        if not same:
-            first, other = group.iloc[0], group.iloc[1]
-            col = next(c for c in MEASURES if not np.isclose(first[c], other[c], rtol=1e-9, equal_nan=True))
-            problems.append(Problem(other.source, None, col, float(other[col]),
-                                    f"{float(first[col])!r} as in {first.source} (same line, conc, date and run: "
-                                    "conflicting duplicate point; remove one)", int(other.conc)))
+    for i in np.flatnonzero(~same.all(axis=1)):
+        other = dups.iloc[i]
+        col_index = int(np.flatnonzero(~same[i])[0])
+        col = MEASURES[col_index]
+        first = dups[(dups[key] == other[key]).all(axis=1)].iloc[0]
+        problems.append(Problem(other.source, None, col, float(other[col]),
+                                f"{float(first[col])!r} as in {first.source} (same line, conc, date and run: "
+                                "conflicting duplicate point; remove one)", int(other.conc)))
     if problems:
         raise DataError.from_problems(problems)
     return frame.loc[~keyed.duplicated(key, keep="first")].reset_index(drop=True)

@@ -77,6 +77,7 @@ _NETWORK_HTML = re.compile(
     r"cdn\.jsdelivr\.net/npm/vega|<script[^>]*\ssrc\s*=\s*[\"']?(?:https?:)?//",
     re.IGNORECASE,
 )
+_END_SCRIPT = re.compile(r"</(script)", re.IGNORECASE)
 _H1 = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.MULTILINE)
 
 _PIP_NAMES = {
@@ -104,7 +105,8 @@ def _vega_bundle(vl_version: str | None) -> str:
     vl_convert = _import_optional("vl_convert", "Inlining Vega in HTML reports")
     # The bundle defines window.vega, window.vegaLite and window.vegaEmbed. It
     # holds no "</script" today; escape it anyway so it can never end the tag.
-    return vl_convert.javascript_bundle(vl_version=vl_version).replace("</", "<\\/")
+    # Only that sequence: a blanket "</" -> "<\\/" breaks regex literals (/</g).
+    return _END_SCRIPT.sub(r"<\\/\1", vl_convert.javascript_bundle(vl_version=vl_version))
 
 
 def _chart_of(data: dict[str, Any]) -> tuple[str, str, dict[str, Any]] | None:

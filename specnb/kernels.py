@@ -35,7 +35,7 @@ import queue
 import threading
 import time
 import typing as t
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 
 import nbformat
 from jupyter_client import KernelManager
@@ -44,7 +44,6 @@ from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
 from papermill.exceptions import PapermillExecutionError
 from papermill.utils import merge_kwargs, remove_args
-from traitlets import Unicode
 
 __all__ = [
     "BLOCK_RFC3987_SYNTAX",
@@ -322,27 +321,17 @@ class KernelPrepareError(RuntimeError):
 # papermill engine
 # --------------------------------------------------------------------------
 class _WarmNotebookClient(PapermillNotebookClient):
-    """PapermillNotebookClient that runs ``prepare_code`` right after connecting."""
+    """PapermillNotebookClient bound to a running kernel and an open client."""
 
-    prepare_code = Unicode("")
-
-    async def async_start_new_kernel_client(self):
-        kc = await super().async_start_new_kernel_client()
-        if self.prepare_code:
-            msg_id = kc.execute(self.prepare_code, silent=True, store_history=False, allow_stdin=False)
-            reply = await self.async_wait_for_reply(msg_id)
-            content = (reply or {}).get("content", {})
-            if content.get("status") != "ok":
-                raise KernelPrepareError(
-                    "kernel reset failed: " + "\n".join(content.get("traceback", [])) or str(content)
-                )
-        return kc
-
-    start_new_kernel_client = run_sync(async_start_new_kernel_client)
+    def __init__(self, nb_man, km=None, kc=None, **kw):
+        super().__init__(nb_man, km=km, **kw)
+        # With km and kc given, nbclient's setup_kernel neither starts a kernel nor a
+        # client, and (owns_km is False) never shuts them down afterwards.
+        self.kc = kc
 
 
 class WarmEngine(NBClientEngine):
-    """papermill engine executing on an existing kernel (``km=`` engine kwarg)."""
+    """papermill engine executing on an existing kernel (engine kwargs ``km``, ``kc``)."""
 
     @classmethod
     def execute_managed_notebook(
@@ -355,12 +344,12 @@ class WarmEngine(NBClientEngine):
         start_timeout=60,
         execution_timeout=None,
         km=None,
-        prepare_code="",
+        kc=None,
         capture=None,
         **kwargs,
     ):
-        if km is None:
-            raise ValueError(f"the {ENGINE_NAME!r} engine needs a running kernel manager (km=...)")
+        if km is None or kc is None:
+            raise ValueError(f"the {ENGINE_NAME!r} engine needs a running kernel (km=..., kc=...)")
         if capture is not None:
             capture["nb"] = nb_man.nb  # lets the pool return the notebook on errors
         # Same argument handling as papermill's NBClientEngine.
@@ -376,80 +365,107 @@ class WarmEngine(NBClientEngine):
             stdout_file=stdout_file,
             stderr_file=stderr_file,
         )
-        client = _WarmNotebookClient(nb_man, km=km, prepare_code=prepare_code, **final_kwargs)
-        try:
-            return client.execute()
-        finally:
-            if client.kc is not None:  # nbclient leaves the channels of a km it does not own open
-                client.kc.stop_channels()
-                client.kc = None
+        return _WarmNotebookClient(nb_man, km=km, kc=kc, **final_kwargs).execute()
 
 
 papermill_engines.register(ENGINE_NAME, WarmEngine)
 
 
 # --------------------------------------------------------------------------
-# the pool
+# one kernel = one KernelManager + one worker thread that owns its client
 # --------------------------------------------------------------------------
 class _Kernel:
+    """A kernel and the single thread that talks to it.
+
+    Everything touching the kernel (start, reset, papermill execution, shutdown)
+    runs on ``self.thread``: the asyncio client's zmq sockets are tied to that
+    thread's event loop (nbclient/jupyter_core ``run_sync`` keeps one loop per
+    thread), so the client can be reused across notebooks instead of paying
+    ``wait_for_ready`` (>= 0.2 s IOPub flush) for every notebook.
+    """
+
     def __init__(self, pool: "KernelPool", index: int):
         self.pool = pool
         self.index = index
         self.km: KernelManager | None = None
+        self.kc = None
         self.runs = 0
         self.start_seconds = 0.0
-        self.generation = 0
+        self.thread = ThreadPoolExecutor(1, thread_name_prefix=f"specnb-kernel-{index}")
 
+    def submit(self, fn, *args, **kw) -> Future:
+        return self.thread.submit(fn, *args, **kw)
+
+    # -- runs on self.thread ------------------------------------------------
     def start(self) -> "_Kernel":
         t0 = time.perf_counter()
         pool = self.pool
         km = KernelManager(
             kernel_name=pool.kernel_name,
-            # nbclient needs an async client; the manager itself stays synchronous so
-            # that any thread can start/stop/interrupt it.
+            # nbclient needs an async client; the manager itself stays synchronous.
             client_class="jupyter_client.asynchronous.AsyncKernelClient",
         )
         # Same history setting nbclient uses for the kernels it starts itself.
         km.start_kernel(extra_arguments=["--HistoryManager.hist_file=:memory:"], cwd=pool.cwd)
         self.km = km
-        kc = km.blocking_client()
-        kc.start_channels()
         try:
-            kc.wait_for_ready(timeout=pool.start_timeout)
+            self.kc = km.client()
+            self.kc.start_channels()
+            run_sync(self.kc.wait_for_ready)(timeout=pool.start_timeout)
+            self.kc.allow_stdin = False
             code = _INSTALL_HELPER
             if pool.block_rfc3987_syntax:
                 code = BLOCK_RFC3987_SYNTAX + code
-            for label, src in (("helper", code), ("startup_code", pool.startup_code),
-                               ("snapshot", "import _specnb_kernel_pool as _p; _p.snapshot(); del _p")):
-                if not src.strip():
-                    continue
-                outs: list[str] = []
-                reply = kc.execute_interactive(
-                    src, store_history=False, allow_stdin=False, timeout=pool.start_timeout,
-                    output_hook=lambda m, outs=outs: outs.append(m["content"].get("text", ""))
-                    if m["msg_type"] == "stream" else None,
-                )
-                if reply["content"]["status"] != "ok":
-                    tb = "\n".join(reply["content"].get("traceback", []))
-                    raise KernelStartupError(f"{label} failed in kernel:\n{''.join(outs)}{tb}")
+            for label, src in (
+                ("helper", code),
+                ("startup_code", pool.startup_code),
+                ("snapshot", "__import__('_specnb_kernel_pool').snapshot()"),
+            ):
+                if src.strip():
+                    self._run(src, label, pool.start_timeout, KernelStartupError)
         except BaseException:
-            kc.stop_channels()
             self.shutdown()
             raise
-        kc.stop_channels()
         self.runs = 0
-        self.generation += 1
         self.start_seconds = time.perf_counter() - t0
         log.debug("kernel %d ready in %.2fs", self.index, self.start_seconds)
         return self
 
-    def alive(self) -> bool:
-        try:
-            return self.km is not None and self.km.is_alive()
-        except Exception:
-            return False
+    def _run(self, code: str, label: str, timeout: float, exc_type: type) -> None:
+        outs: list[str] = []
+
+        def hook(msg):
+            if msg["msg_type"] == "stream":
+                outs.append(msg["content"]["text"])
+
+        reply = run_sync(self.kc.execute_interactive)(
+            code, silent=False, store_history=False, allow_stdin=False, timeout=timeout, output_hook=hook
+        )
+        content = reply["content"]
+        if content["status"] != "ok":
+            tb = "\n".join(content.get("traceback", []))
+            raise exc_type(f"{label} failed in kernel {self.index}:\n{''.join(outs)}{tb}")
+
+    def execute(self, prepare_code: str, pm_args: tuple, pm_kwargs: dict):
+        import papermill as pm
+
+        if not self.alive():
+            raise KernelPrepareError(f"kernel {self.index} is dead")
+        self._run(prepare_code, "reset", 60, KernelPrepareError)
+        self.runs += 1
+        return pm.execute_notebook(*pm_args, km=self.km, kc=self.kc, **pm_kwargs)
+
+    def restart(self) -> "_Kernel":
+        self.shutdown()
+        return self.start()
 
     def shutdown(self) -> None:
+        kc, self.kc = self.kc, None
+        if kc is not None:
+            try:
+                kc.stop_channels()
+            except Exception:
+                pass
         km, self.km = self.km, None
         if km is None:
             return
@@ -462,26 +478,41 @@ class _Kernel:
         except Exception:
             pass
 
+    # -- any thread ---------------------------------------------------------
+    def alive(self) -> bool:
+        try:
+            return self.km is not None and self.km.is_alive()
+        except Exception:
+            return False
+
+    def pid(self) -> int | None:
+        """Process id of the kernel (for tests / diagnostics)."""
+        try:
+            return self.km.provisioner.process.pid  # type: ignore[union-attr]
+        except Exception:
+            return None
+
 
 class KernelPool:
-    """Warm kernels that execute papermill notebooks one at a time each.
+    """Warm kernels that execute papermill notebooks, one notebook per kernel at a time.
 
     ``execute`` may be called from several threads at once; each call checks out
-    one idle kernel (waiting if all are busy).  Kernels start concurrently in
-    background threads as soon as the pool is created.
+    an idle kernel (waiting while all are busy).  Kernels start concurrently in
+    the background as soon as the pool is created.
 
     Parameters
     ----------
     size: number of kernels.
     startup_code: run once per kernel after it starts (``import pandas, altair``).
-        Its variables are removed before each notebook; imported modules stay.
+        Its variables are removed before each notebook; imported modules stay,
+        and library state (pandas options, altair registries ...) is
+        snapshotted after it and restored before every notebook.
     kernel_name: kernelspec; notebooks whose kernelspec differs are rejected.
     cwd: default working directory for notebooks (default: the process cwd at
         pool creation).  ``execute(cwd=...)`` overrides it per notebook.
     block_rfc3987_syntax: prepend :data:`BLOCK_RFC3987_SYNTAX` to the startup.
-    restart_on_error: replace the kernel after a notebook raised in a cell (the
-        next notebook then waits for a fresh kernel unless another is idle).
-        Kernels are always replaced after a dead kernel, timeout or reset error.
+    restart_on_error: replace the kernel after a notebook raised in a cell.
+        Kernels are always replaced after a dead kernel, timeout or failed reset.
     max_runs_per_kernel: recycle a kernel after this many notebooks (None: never).
     """
 
@@ -502,62 +533,52 @@ class KernelPool:
         self.size = size
         self.startup_code = startup_code
         self.kernel_name = kernel_name
-        self.cwd = os.fspath(cwd) if cwd is not None else os.getcwd()
+        self.cwd = os.path.abspath(os.fspath(cwd)) if cwd is not None else os.getcwd()
         self.start_timeout = start_timeout
         self.block_rfc3987_syntax = block_rfc3987_syntax
         self.restart_on_error = restart_on_error
         self.max_runs_per_kernel = max_runs_per_kernel
         self._idle: queue.Queue[_Kernel | BaseException] = queue.Queue()
-        self._kernels = [_Kernel(self, i) for i in range(size)]
-        self._closed = False
         self._lock = threading.Lock()
-        self._threads: list[threading.Thread] = []
-        self.stats = {"runs": 0, "restarts": 0, "start_seconds": []}
-        for k in self._kernels:
-            self._start_in_background(k)
+        self._closed = False
+        self.kernels = [_Kernel(self, i) for i in range(size)]
+        self.stats: dict[str, t.Any] = {"runs": 0, "restarts": 0, "start_seconds": []}
+        for k in self.kernels:
+            self._start_in_background(k, k.start)
 
     # -- lifecycle ----------------------------------------------------------
-    def _start_in_background(self, k: _Kernel) -> None:
-        def target():
-            try:
-                k.start()
-            except BaseException as e:  # handed to the next execute() call
-                self._idle.put(e)
+    def _start_in_background(self, k: _Kernel, fn) -> None:
+        def done(fut: Future) -> None:
+            exc = fut.exception()
+            if exc is not None:
+                self._idle.put(exc)  # surfaced by the next execute()
                 return
             with self._lock:
                 self.stats["start_seconds"].append(round(k.start_seconds, 3))
-                closed = self._closed
-            if closed:
-                k.shutdown()
-            else:
-                self._idle.put(k)
+            self._idle.put(k)
 
-        th = threading.Thread(target=target, name=f"specnb-kernel-start-{k.index}", daemon=True)
-        with self._lock:
-            self._threads = [x for x in self._threads if x.is_alive()] + [th]
-        th.start()
+        k.submit(fn).add_done_callback(done)
 
     def _replace(self, k: _Kernel) -> None:
         with self._lock:
             self.stats["restarts"] += 1
-        k.shutdown()
         if not self._closed:
-            self._start_in_background(k)
+            self._start_in_background(k, k.restart)
 
     def wait_ready(self, timeout: float | None = None) -> None:
-        """Block until every kernel finished starting (raises its startup error)."""
+        """Block until every kernel finished starting (raises a startup error)."""
         deadline = None if timeout is None else time.monotonic() + timeout
         got = []
         try:
             for _ in range(self.size):
-                left = None if deadline is None else max(0, deadline - time.monotonic())
+                left = None if deadline is None else max(0.0, deadline - time.monotonic())
                 got.append(self._idle.get(timeout=left))
         finally:
             for g in got:
                 self._idle.put(g)
         for g in got:
             if isinstance(g, BaseException):
-                raise g
+                raise KernelStartupError(f"kernel failed to start: {g}") from g
 
     def _checkout(self) -> _Kernel:
         while True:
@@ -577,23 +598,22 @@ class KernelPool:
     def _checkin(self, k: _Kernel, *, replace: bool) -> None:
         if self.max_runs_per_kernel and k.runs >= self.max_runs_per_kernel:
             replace = True
-        if replace or self._closed or not k.alive():
-            if self._closed:
-                k.shutdown()
-            else:
-                self._replace(k)
+        if self._closed:
+            return
+        if replace or not k.alive():
+            self._replace(k)
         else:
             self._idle.put(k)
 
     def close(self) -> None:
-        """Shut all kernels down (waits for kernels that are still starting)."""
-        with self._lock:
-            self._closed = True
-            threads = list(self._threads)
-        for th in threads:
-            th.join(timeout=self.start_timeout + 10)
-        for k in self._kernels:
-            k.shutdown()
+        """Shut all kernels down (after their current notebook / startup)."""
+        self._closed = True
+        for k in self.kernels:
+            try:
+                k.submit(k.shutdown).result(timeout=self.start_timeout + 30)
+            except Exception:
+                k.shutdown()
+            k.thread.shutdown(wait=False)
 
     def __enter__(self) -> "KernelPool":
         return self
@@ -619,19 +639,18 @@ class KernelPool:
         match a CLI run).  ``cwd`` is applied inside the kernel only (papermill's
         own ``cwd=`` would ``os.chdir`` this whole, possibly multi-threaded,
         process).  ``timeout`` is papermill's per-cell ``execution_timeout``.
+        Extra keyword arguments go to ``papermill.execute_notebook``.
 
         Returns the executed notebook.  On a cell error raises papermill's
         ``PapermillExecutionError`` whose ``.nb`` attribute holds the executed
         notebook with papermill's error banner (also written to ``output_path``).
         """
-        import papermill as pm
-
-        if "engine_name" in papermill_kwargs or "km" in papermill_kwargs:
-            raise TypeError("engine_name/km are chosen by the pool")
-        if "kernel_name" in papermill_kwargs and papermill_kwargs["kernel_name"] != self.kernel_name:
-            raise ValueError(f"pool runs {self.kernel_name!r} kernels")
+        for key in ("engine_name", "km", "kc", "kernel_name"):
+            if key in papermill_kwargs:
+                raise TypeError(f"{key} is chosen by the pool")
         papermill_kwargs.setdefault("progress_bar", False)
-        papermill_kwargs.setdefault("request_save_on_cell_execute", output_path is not None)
+        # papermill's default re-writes output_path around every cell; we write once.
+        papermill_kwargs.setdefault("request_save_on_cell_execute", False)
         if isinstance(nb, os.PathLike):
             nb = os.fspath(nb)
         if isinstance(nb, nbformat.NotebookNode):
@@ -640,25 +659,21 @@ class KernelPool:
                 raise ValueError(f"notebook kernelspec {spec!r} != pool kernel {self.kernel_name!r}")
         run_cwd = os.path.abspath(os.fspath(cwd)) if cwd is not None else self.cwd
         prepare = f"__import__('_specnb_kernel_pool').prepare({run_cwd!r})"
+        capture: dict = {}
+        pm_args = (nb, os.fspath(output_path) if output_path is not None else None)
+        pm_kwargs = dict(
+            parameters=parameters,
+            engine_name=ENGINE_NAME,
+            kernel_name=self.kernel_name,
+            capture=capture,
+            execution_timeout=timeout,
+            **papermill_kwargs,
+        )
 
         k = self._checkout()
-        capture: dict = {}
         replace = False
         try:
-            k.runs += 1
-            result = pm.execute_notebook(
-                nb,
-                os.fspath(output_path) if output_path is not None else None,
-                parameters=parameters,
-                engine_name=ENGINE_NAME,
-                kernel_name=self.kernel_name,
-                km=k.km,
-                prepare_code=prepare,
-                capture=capture,
-                execution_timeout=timeout,
-                **papermill_kwargs,
-            )
-            return result
+            return k.submit(k.execute, prepare, pm_args, pm_kwargs).result()
         except PapermillExecutionError as e:
             e.nb = capture.get("nb")
             replace = self.restart_on_error
@@ -679,7 +694,6 @@ class KernelPool:
         A job is ``(nb, parameters)`` or a dict of ``execute`` keyword arguments.
         Exceptions (e.g. ``PapermillExecutionError`` with ``.nb``) are yielded, not raised.
         """
-        from concurrent.futures import ThreadPoolExecutor, as_completed
 
         def run(job):
             kw = dict(common)

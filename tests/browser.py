@@ -40,6 +40,9 @@ DEFAULT_CHROMIUM = "/usr/bin/chromium"
 #: URL schemes a self-contained report may use; everything else is blocked.
 LOCAL_SCHEMES = ("file", "data", "blob", "about")
 
+#: After a page error, stop waiting for charts once nothing changed this long.
+GIVE_UP_MS = 750
+
 #: Global names whose values ``PageReport.js_flags`` collects (prefix match).
 PROBE_PREFIX = "__specnb"
 
@@ -183,7 +186,8 @@ class PageReport:
     dialogs: list[str] = field(default_factory=list)
     #: window globals whose names start with PROBE_PREFIX ("__specnb...")
     js_flags: dict[str, Any] = field(default_factory=dict)
-    #: True when the wait for charts ran out before they settled
+    #: True when the charts did not all render and settle: ``wait_ms`` ran
+    #: out, or the page had errors and nothing changed for ``GIVE_UP_MS``
     timed_out: bool = False
     elapsed_ms: float = 0.0
 
@@ -312,9 +316,11 @@ class ChromiumSession:
 
         Waits (polling every 40 ms, at most ``wait_ms`` after the load event)
         until at least ``min_views`` vega-embed views are rendered, every
-        ``.vega-embed`` container holds an svg/canvas, and the counts have not
-        changed for ``settle_ms``.  With ``min_views=0`` it returns once the
-        page has been quiet for ``settle_ms``.  Optionally saves a screenshot.
+        ``.vega-embed`` container holds Vega's svg/canvas, and the counts have
+        not changed for ``settle_ms``.  With ``min_views=0`` it returns once
+        the page has been quiet for ``settle_ms``.  If the page logged errors
+        it gives up after GIVE_UP_MS without change (``timed_out=True``).
+        Optionally saves a screenshot to ``png_path``.
         """
         url = _to_url(html_path)
         rep = PageReport(url=url)
@@ -374,7 +380,9 @@ class ChromiumSession:
             page.on("dialog", on_dialog)
 
             page.goto(url, wait_until="load", timeout=max(wait_ms, 30_000))
-            rep.timed_out = not self._wait_for_charts(page, wait_ms, min_views, settle_ms)
+            rep.timed_out = not self._wait_for_charts(
+                page, wait_ms, min_views, settle_ms, lambda: bool(rep.console_errors)
+            )
 
             stats = page.evaluate(_STATS_JS)
             rep.vega_views = stats["views"]
@@ -419,7 +427,12 @@ class ChromiumSession:
         )
 
     @staticmethod
-    def _wait_for_charts(page: Any, wait_ms: float, min_views: int, settle_ms: float) -> bool:
+    def _wait_for_charts(
+        page: Any, wait_ms: float, min_views: int, settle_ms: float, has_errors: Any
+    ) -> bool:
+        """True once charts rendered and settled; False on deadline, or early
+        when the page had errors and nothing changed for GIVE_UP_MS (a broken
+        report then fails fast instead of waiting the whole ``wait_ms``)."""
         deadline = time.monotonic() + wait_ms / 1000
         last = None
         stable_since = time.monotonic()
@@ -433,6 +446,8 @@ class ChromiumSession:
             if done_rendering and now - stable_since >= settle_ms / 1000:
                 return True
             if now >= deadline:
+                return False
+            if has_errors() and now - stable_since >= max(settle_ms, GIVE_UP_MS) / 1000:
                 return False
             page.wait_for_timeout(40)
 

@@ -1,0 +1,15 @@
+import sys
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
+sys.path.insert(0, str(TESTS))
+
+
+@pytest.fixture(scope="session")
+def bundled():
+    import specnb
+
+    return specnb.load()
