@@ -171,6 +171,20 @@ class Comparison:
         return self.band is not None and bool(self.targets)
 
     @cached_property
+    def priced_points(self) -> pd.DataFrame:
+        """The configuration's measured points (arms of this comparison) with cost and power, and a
+        ``on_frontier`` flag: what the charts plot as raw points."""
+        p = self.points[self.points.spec_method.isin(self.arms)].copy()
+        col = THROUGHPUT_COLUMNS[self.token_type]
+        p["cost_per_mtok"] = costs.cost_per_mtok(self.rate.usd_per_gpu_hour, p[col].to_numpy(dtype=float))
+        p["tok_s_per_mw"] = costs.tok_s_per_mw(self.rate.kw_per_gpu, p[col].to_numpy(dtype=float))
+        on = set()
+        for arm in self.arms:
+            on |= set(self.frontiers[arm].points["source"])
+        p["on_frontier"] = p["source"].isin(on)
+        return p.reset_index(drop=True)
+
+    @cached_property
     def ratio_curve(self) -> pd.DataFrame:
         """Treatment/baseline throughput across the band (for the ratio chart)."""
         c = self.curves

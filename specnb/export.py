@@ -38,9 +38,11 @@ import re
 import threading
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~10 ms)
 if TYPE_CHECKING:
+    from typing import Any
+
     from nbformat import NotebookNode
 
 __all__ = [
@@ -302,9 +304,8 @@ def _define() -> dict[str, type]:
         def from_notebook_node(self, nb, resources=None, **kw):
             resources = dict(resources or {})
             resources["specnb"] = self._specnb_resources()
-            metadata = dict(resources.get("metadata") or {})
-            metadata.setdefault("name", _title_of(nb))
-            resources["metadata"] = metadata
+            name = (resources.get("metadata") or {}).get("name", "")
+            resources["specnb"]["title"] = _title_of(nb) or name
             return super().from_notebook_node(nb, resources, **kw)
 
     class SpecnbPDFExporter(SpecnbHTMLExporter):

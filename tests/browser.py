@@ -9,7 +9,7 @@ network attempt at all.
 
 Typical use from a test::
 
-    from browser import chromium, inspect_page, require_chromium  # noqa: F401
+    from browser import chromium_fixture  # noqa: F401  (fixture "chromium")
 
     @pytest.mark.browser
     def test_report_draws(tmp_path, chromium):   # chromium: session fixture
@@ -260,7 +260,8 @@ class ChromiumSession:
 
         exe = executable or chromium_executable()
         if exe is None:
-            raise RuntimeError("no Chromium executable; run .ci/install-chromium.sh")
+            msg = "no Chromium executable; run .ci/install-chromium.sh"
+            raise RuntimeError(msg)
         self.executable = exe
         t0 = time.perf_counter()
         self._pw = sync_playwright().start()
@@ -361,8 +362,8 @@ class ChromiumSession:
                     text = f"{text} [{loc['url']}:{loc.get('lineNumber', 0)}]"
                 (rep.console_errors if msg.type == "error" else rep.console_warnings).append(text)
 
-            def on_pageerror(err: Any) -> None:
-                rep.console_errors.append(f"pageerror: {err}")
+            def on_weberror(web_error: Any) -> None:
+                rep.console_errors.append(f"pageerror: {web_error.error}")
 
             def on_dialog(dialog: Any) -> None:
                 rep.dialogs.append(f"{dialog.type}: {dialog.message}")
@@ -371,13 +372,14 @@ class ChromiumSession:
                 except Exception:  # page may be gone already
                     pass
 
+            # Context-level: also covers iframes and popups (window.open).
             ctx.route(_any_url, on_route)
             ctx.route_web_socket(_any_url, on_ws_route)
+            ctx.on("request", on_request)
+            ctx.on("console", on_console)
+            ctx.on("weberror", on_weberror)
+            ctx.on("dialog", on_dialog)
             page = ctx.new_page()
-            page.on("request", on_request)
-            page.on("console", on_console)
-            page.on("pageerror", on_pageerror)
-            page.on("dialog", on_dialog)
 
             page.goto(url, wait_until="load", timeout=max(wait_ms, 30_000))
             rep.timed_out = not self._wait_for_charts(
@@ -427,9 +429,7 @@ class ChromiumSession:
         )
 
     @staticmethod
-    def _wait_for_charts(
-        page: Any, wait_ms: float, min_views: int, settle_ms: float, has_errors: Any
-    ) -> bool:
+    def _wait_for_charts(page: Any, wait_ms: float, min_views: int, settle_ms: float, has_errors: Any) -> bool:
         """True once charts rendered and settled; False on deadline, or early
         when the page had errors and nothing changed for GIVE_UP_MS (a broken
         report then fails fast instead of waiting the whole ``wait_ms``)."""
@@ -495,8 +495,11 @@ def screenshot(
     return shared_session().screenshot(html_path, png_path, width=width, full_page=full_page, **kw)
 
 
-@pytest.fixture(scope="session")
-def chromium() -> Any:
+# Registered under the name "chromium"; import it as ``chromium_fixture`` (in
+# conftest.py or a test module) so that test arguments named ``chromium`` do
+# not shadow an imported name (ruff F811).
+@pytest.fixture(scope="session", name="chromium")
+def chromium_fixture() -> Any:
     """Session-wide ``ChromiumSession``; skips (fails under CI) without Chromium."""
     sess = shared_session()
     yield sess

@@ -5,16 +5,9 @@ from __future__ import annotations
 import html
 import struct
 
+import browser as bmod  # tests/ is on sys.path (conftest.py)
 import pytest
-
-try:  # tests/ itself on sys.path (no tests/__init__.py)
-    import browser as bmod
-    from browser import chromium  # noqa: F401  (session fixture)
-except ImportError:  # tests is a package
-    import tests.browser as bmod  # type: ignore[no-redef]
-    from tests.browser import chromium  # type: ignore[no-redef]  # noqa: F401
-
-browser = pytest.mark.browser
+from browser import chromium_fixture  # noqa: F401  (session fixture "chromium")
 
 PWNED = "<script>window.__specnb_pwned=1;alert(1)</script>"
 
@@ -31,12 +24,9 @@ def _page(tmp_path, name: str, body: str, head: str = "") -> str:
 
 def _altair_page(tmp_path, name: str, *, inline: bool, renderer: str = "svg") -> str:
     alt = pytest.importorskip("altair")
-    data = alt.Data(values=[{"a": k, "b": v} for k, v in zip("ABCDE", [3, 7, 2, 5, 9])])
+    data = alt.Data(values=[{"a": k, "b": v} for k, v in zip("ABCDE", [3, 7, 2, 5, 9], strict=True)])
     chart = (
-        alt.Chart(data)
-        .mark_bar()
-        .encode(x="a:N", y="b:Q")
-        .properties(title="harness bar chart", width=300, height=200)
+        alt.Chart(data).mark_bar().encode(x="a:N", y="b:Q").properties(title="harness bar chart", width=300, height=200)
     )
     path = tmp_path / name
     if inline:  # needs vl-convert-python for the inlined JS
@@ -78,7 +68,7 @@ def test_page_report_problems():
 # ---------------------------------------------------------------- in Chromium
 
 
-@browser
+@pytest.mark.browser
 @pytest.mark.parametrize("renderer", ["svg", "canvas"])
 def test_inline_altair_page_renders_offline(tmp_path, chromium, renderer):
     path = _altair_page(tmp_path, f"inline-{renderer}.html", inline=True, renderer=renderer)
@@ -111,13 +101,14 @@ def test_inline_altair_page_renders_offline(tmp_path, chromium, renderer):
 
 def _multi_chart_page(tmp_path, name: str, script: str) -> str:
     """A page with the inlined Vega JS of an Altair page and our own body."""
-    inline = (tmp_path / "_inline_src.html")
+    inline = tmp_path / "_inline_src.html"
     if not inline.exists():
         _altair_page(tmp_path, inline.name, inline=True)
     head = inline.read_text(encoding="utf-8").rsplit("<body>", 1)[0]
     path = tmp_path / name
-    path.write_text(f"{head}<body><div id='c1'></div><div id='c2'></div>"
-                    f"<script>{script}</script></body></html>", encoding="utf-8")
+    path.write_text(
+        f"{head}<body><div id='c1'></div><div id='c2'></div><script>{script}</script></body></html>", encoding="utf-8"
+    )
     return str(path)
 
 
@@ -127,13 +118,12 @@ BAR = """{"$schema": "https://vega.github.io/schema/vega-lite/v6.json",
                               "y": {"field": "b", "type": "quantitative"}}}"""
 
 
-@browser
+@pytest.mark.browser
 def test_waits_for_a_late_second_chart(tmp_path, chromium):
     path = _multi_chart_page(
         tmp_path,
         "two.html",
-        f"vegaEmbed('#c1', {BAR});"
-        f"setTimeout(() => vegaEmbed('#c2', {BAR}, {{renderer: 'canvas'}}), 400);",
+        f"vegaEmbed('#c1', {BAR});setTimeout(() => vegaEmbed('#c2', {BAR}, {{renderer: 'canvas'}}), 400);",
     )
     rep = chromium.inspect(path, min_views=2, wait_ms=5000)
     assert not rep.timed_out
@@ -143,7 +133,7 @@ def test_waits_for_a_late_second_chart(tmp_path, chromium):
     rep.assert_clean(min_views=2)
 
 
-@browser
+@pytest.mark.browser
 def test_broken_spec_is_reported(tmp_path, chromium):
     path = _multi_chart_page(
         tmp_path,
@@ -157,7 +147,7 @@ def test_broken_spec_is_reported(tmp_path, chromium):
         rep.assert_clean()
 
 
-@browser
+@pytest.mark.browser
 def test_cdn_page_is_blocked_and_draws_nothing(tmp_path, chromium):
     path = _altair_page(tmp_path, "cdn.html", inline=False)
     rep = chromium.inspect(path, wait_ms=1000)
@@ -171,7 +161,7 @@ def test_cdn_page_is_blocked_and_draws_nothing(tmp_path, chromium):
         rep.assert_clean()
 
 
-@browser
+@pytest.mark.browser
 def test_every_kind_of_network_attempt_is_recorded(tmp_path, chromium):
     body = """
     <img src="http://img.invalid/a.png">
@@ -188,8 +178,7 @@ def test_every_kind_of_network_attempt_is_recorded(tmp_path, chromium):
     path2 = _page(
         tmp_path,
         "local.html",
-        '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">'
-        '<script src="local.js"></script>',
+        '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw="><script src="local.js"></script>',
     )
 
     rep = chromium.inspect(path, min_views=0, wait_ms=1000)
@@ -204,7 +193,7 @@ def test_every_kind_of_network_attempt_is_recorded(tmp_path, chromium):
     assert rep2.js_flags == {"__specnb_local_js": "ran"}
 
 
-@browser
+@pytest.mark.browser
 def test_probe_detects_script_that_ran_and_not_escaped_one(tmp_path, chromium):
     hostile = chromium.inspect(_page(tmp_path, "hostile.html", f"<p>{PWNED}</p>"), min_views=0)
     assert hostile.js_flags == {"__specnb_pwned": 1}
@@ -212,9 +201,7 @@ def test_probe_detects_script_that_ran_and_not_escaped_one(tmp_path, chromium):
     with pytest.raises(AssertionError, match="dialogs opened"):
         hostile.assert_clean(min_views=0)
 
-    safe = chromium.inspect(
-        _page(tmp_path, "escaped.html", f"<p>{html.escape(PWNED)}</p>"), min_views=0
-    )
+    safe = chromium.inspect(_page(tmp_path, "escaped.html", f"<p>{html.escape(PWNED)}</p>"), min_views=0)
     assert safe.js_flags == {}
     assert safe.dialogs == []
     assert safe.console_errors == []
@@ -222,7 +209,7 @@ def test_probe_detects_script_that_ran_and_not_escaped_one(tmp_path, chromium):
     safe.assert_clean(min_views=0)
 
 
-@browser
+@pytest.mark.browser
 def test_module_level_helpers_share_the_session(tmp_path, chromium):
     path = _page(tmp_path, "plain.html", "<h1>hello</h1><script>confirm('sure?')</script>")
     rep = bmod.inspect_page(path, min_views=0)

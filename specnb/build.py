@@ -1,0 +1,444 @@
+"""``specnb build``: the whole report suite, in three steps.
+
+``plan``     pure: which configurations, with which notebook parameters, and which are stale (the
+             inputs — data files, notebook, specnb's code and templates, options — are hashed).
+``execute``  papermill runs ``notebooks/report.ipynb`` per configuration on a pool of warm kernels
+             (``specnb.kernels``): each kernel imports the libraries once and resets its namespace
+             between reports, so a report equals a cold, isolated papermill run.
+``export``   HTML, PDF, ``comparison.json`` and ``comparison.csv`` are written atomically; a state file
+             written last marks the report complete. Then ``suite.json`` and ``index.html`` (the summary
+             notebook) are rebuilt.
+
+A configuration that fails does not stop the others: its executed notebook is kept as ``failed.ipynb``,
+the index shows the error, and the command exits 1 naming it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import hashlib
+import json
+import os
+import platform
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import __version__, costs, names
+from .atomic import write_bytes, write_text
+from .data import Dataset, load
+from .errors import BuildError, UsageError
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+REPORT_NOTEBOOK = NOTEBOOKS / "report.ipynb"
+SUMMARY_NOTEBOOK = NOTEBOOKS / "summary.ipynb"
+FORMATS = ("html", "pdf", "json")
+STATE_FILE = ".build.json"
+KERNEL_STARTUP = ("import json, math, pandas, numpy, scipy.interpolate, altair, specnb, specnb.report, "
+                  "specnb.charts, specnb.suite, specnb.comparison, specnb.narrative, specnb.table, specnb.data")
+OUTPUT_FILES = {"html": ("report.html",), "pdf": ("report.pdf",), "json": ("comparison.json", "comparison.csv")}
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """Everything that decides what a build produces (``run_metadata`` excepted)."""
+
+    data: tuple = ()
+    meta: dict = field(default_factory=dict)
+    out: Path = Path("reports")
+    formats: tuple = FORMATS
+    only: tuple = ()
+    jobs: int = 0  # 0: one per CPU
+    targets: tuple | None = None
+    cost_table: str = costs.DEFAULT_TABLE
+    provider: str = costs.DEFAULT_PROVIDER
+    token_type: str = "total"
+    semantics: str = "specnb"
+    gpu_cost: dict = field(default_factory=dict)
+    gpu_kw: dict = field(default_factory=dict)
+    force: bool = False
+    progress: bool = True
+
+
+@dataclass(frozen=True)
+class Job:
+    slug: str
+    config: dict
+    params: dict
+    digest: str
+    outdir: Path
+    stale: bool
+
+
+@dataclass
+class BuildResult:
+    built: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)
+    failed: list = field(default_factory=list)  # (slug, message)
+    index_written: bool = False
+    seconds: float = 0.0
+
+
+# ------------------------------------------------------------------------------------------------ plan
+
+
+def _code_digest() -> str:
+    """Hash of specnb's own code, templates, tables and notebooks: a code change rebuilds reports."""
+    h = hashlib.sha256()
+    pkg = Path(__file__).resolve().parent
+    files = sorted(p for p in pkg.rglob("*") if p.is_file() and p.suffix in (".py", ".j2", ".json", ".css", ".csv")
+                   and "__pycache__" not in p.parts)
+    files += sorted(NOTEBOOKS.glob("*.ipynb"))
+    for p in files:
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def _cost_digest(cost_table: str) -> str:
+    path = Path(cost_table)
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else cost_table
+
+
+def parse_formats(text: str) -> tuple:
+    items = tuple(dict.fromkeys(f.strip().lower() for f in text.split(",") if f.strip()))
+    bad = [f for f in items if f not in FORMATS]
+    if bad or not items:
+        raise UsageError.unknown_choice("--format", bad[0] if bad else text, FORMATS)
+    return items
+
+
+def select(slugs: list[str], only: tuple) -> list[str]:
+    """Slugs matching any ``--only`` glob; a pattern that matches nothing is an error."""
+    if not only:
+        return slugs
+    chosen = []
+    for pattern in only:
+        hits = [s for s in slugs if fnmatch.fnmatchcase(s, pattern)]
+        if not hits:
+            shown = ", ".join(slugs[:8]) + (", ..." if len(slugs) > 8 else "")
+            msg = f"--only {pattern!r} matches no configuration; names look like: {shown}"
+            raise UsageError(msg)
+        chosen += [h for h in hits if h not in chosen]
+    return [s for s in slugs if s in chosen]
+
+
+def notebook_params(opts: BuildOptions, cfg: dict) -> dict:
+    return {
+        "data": [str(Path(p).resolve()) for p in opts.data] or None,
+        "meta": dict(opts.meta),
+        "model": cfg["model"], "hardware": cfg["hardware"], "precision": cfg["precision"],
+        "sequence": names.sequence_label(cfg["isl"], cfg["osl"]),
+        "targets": list(opts.targets) if opts.targets else None,
+        "cost_table": str(Path(opts.cost_table).resolve()) if Path(opts.cost_table).is_file() else opts.cost_table,
+        "provider": opts.provider, "token_type": opts.token_type, "semantics": opts.semantics,
+        "gpu_cost": dict(opts.gpu_cost), "gpu_kw": dict(opts.gpu_kw),
+    }
+
+
+def read_state(outdir: Path) -> dict:
+    try:
+        return json.loads((outdir / STATE_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def is_fresh(outdir: Path, digest: str, formats: tuple) -> bool:
+    state = read_state(outdir)
+    if state.get("digest") != digest or state.get("status") != "ok":
+        return False
+    return all((outdir / f).is_file() for fmt in formats for f in OUTPUT_FILES[fmt])
+
+
+def plan(opts: BuildOptions, dataset: Dataset | None = None) -> tuple[Dataset, list[Job]]:
+    """Configurations to build, their parameters and digests, and which are stale. Runs no kernel."""
+    from .comparison import Config
+
+    dataset = dataset or load(list(opts.data) or None, meta=opts.meta)
+    costs.load_cost_table(opts.cost_table)  # fail early on a bad table
+    configs = dataset.configurations()
+    by_slug = {}
+    for r in configs.itertuples():
+        cfg = Config(r.model, r.hardware, r.precision, int(r.isl), int(r.osl))
+        by_slug[cfg.slug] = cfg.to_dict()
+    if not by_slug:
+        msg = "no configuration has points for both MTP and Off in the given data; see `specnb list --all`"
+        raise UsageError(msg)
+    slugs = select(sorted(by_slug), opts.only)
+    base = {"code": _code_digest(), "data": sorted(f.sha256 for f in dataset.files),
+            "cost": _cost_digest(opts.cost_table), "formats": list(opts.formats)}
+    jobs = []
+    for slug in slugs:
+        params = notebook_params(opts, by_slug[slug])
+        digest = hashlib.sha256(json.dumps({**base, "params": params}, sort_keys=True).encode()).hexdigest()
+        outdir = Path(opts.out) / slug
+        stale = opts.force or not is_fresh(outdir, digest, opts.formats)
+        jobs.append(Job(slug, by_slug[slug], params, digest, outdir, stale))
+    return dataset, jobs
+
+
+# --------------------------------------------------------------------------------------------- execute
+
+
+def block_slow_imports() -> None:
+    """Make ``import rfc3987_syntax`` fail in this process, before jsonschema is first imported.
+
+    jsonschema only uses it to check the ``iri`` string format, which no notebook or Vega-Lite schema
+    here relies on, and importing it compiles grammars for 1–3 s (python-jsonschema issue 1428).
+    """
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)
+
+
+def run_metadata() -> dict:
+    """The one non-deterministic block of every report: when and with what it was built."""
+    import nbconvert
+    import papermill
+
+    return {"built": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "specnb": __version__,
+            "papermill": papermill.__version__, "nbconvert": nbconvert.__version__,
+            "python": platform.python_version()}
+
+
+def outputs_of(nb) -> dict:
+    """The machine-readable outputs the report notebook carries out of the kernel."""
+    from .report import COMPARISON_MIME, CSV_MIME, SUMMARY_MIME
+
+    found = {}
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            for mime in (COMPARISON_MIME, CSV_MIME, SUMMARY_MIME):
+                if mime in data:
+                    found[mime] = data[mime]
+    return found
+
+
+def strip_machine_outputs(nb):
+    """Drop the machine-readable outputs before export (they are written as their own files)."""
+    from .report import COMPARISON_MIME, CSV_MIME, SUMMARY_MIME
+
+    for cell in nb.cells:
+        kept = []
+        for out in cell.get("outputs", []):
+            if any(m in out.get("data", {}) for m in (COMPARISON_MIME, CSV_MIME, SUMMARY_MIME)):
+                continue
+            kept.append(out)
+        if "outputs" in cell:
+            cell["outputs"] = kept
+    return nb
+
+
+def export_job(job: Job, nb, formats: tuple) -> dict:
+    """Write a report's files atomically; the state file last. Returns its suite entry."""
+    from . import export
+    from .report import COMPARISON_MIME, CSV_MIME, SUMMARY_MIME
+
+    found = outputs_of(nb)
+    if COMPARISON_MIME not in found:
+        msg = f"{job.slug}: the report notebook produced no comparison output"
+        raise BuildError(msg)
+    comparison = found[COMPARISON_MIME]
+    summary = found.get(SUMMARY_MIME, {})
+    view = strip_machine_outputs(nb)
+    files = []
+    payloads = {}
+    if "json" in formats:
+        payloads["comparison.json"] = (json.dumps(comparison, indent=1, ensure_ascii=False) + "\n").encode()
+        payloads["comparison.csv"] = found.get(CSV_MIME, "").encode()
+    if "html" in formats:
+        payloads["report.html"] = export.export_html(view).encode()
+    if "pdf" in formats:
+        payloads["report.pdf"] = export.export_pdf(view)
+    for name, blob in payloads.items():  # all rendered before any is written: a failure writes nothing
+        write_bytes(job.outdir / name, blob)
+        files.append(name)
+    failed_nb = job.outdir / "failed.ipynb"
+    if failed_nb.exists():
+        failed_nb.unlink()
+    order = ["report.html", "report.pdf", "comparison.json", "comparison.csv"]
+    entry = {"slug": job.slug, "config": job.config, "status": "ok", "files": sorted(files, key=order.index),
+             "headline": summary.get("headline", ""), "engines_differ": summary.get("engines_differ", False)}
+    write_text(job.outdir / STATE_FILE, json.dumps({"digest": job.digest, "status": "ok", "entry": entry},
+                                                   indent=1, sort_keys=True) + "\n")
+    return entry
+
+
+def failure_entry(job: Job, exc: BaseException) -> dict:
+    """Record a failed configuration: keep its executed notebook, forget its state so it retries."""
+    import nbformat
+
+    nb = getattr(exc, "nb", None)
+    kept = False
+    if nb is not None:
+        write_text(job.outdir / "failed.ipynb", nbformat.writes(nb))
+        kept = True
+    try:
+        (job.outdir / STATE_FILE).unlink()
+    except FileNotFoundError:
+        pass
+    message = error_line(exc)
+    return {"slug": job.slug, "config": job.config, "status": "error", "error": message, "files": [],
+            "failed_notebook": kept}
+
+
+def error_line(exc: BaseException) -> str:
+    ename, evalue = getattr(exc, "ename", None), getattr(exc, "evalue", None)
+    if ename:
+        return f"{ename}: {evalue}".splitlines()[0][:300]
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"[:300]
+
+
+def make_pool(size: int, cwd: Path):
+    from .kernels import KernelPool
+
+    return KernelPool(size=size, startup_code=KERNEL_STARTUP, cwd=str(cwd), block_rfc3987_syntax=True,
+                      restart_on_error=True)
+
+
+def _progress(total: int, enabled: bool):
+    if not enabled or total == 0:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="report", file=sys.stderr, dynamic_ncols=True, leave=True)
+
+
+def run_build(opts: BuildOptions, *, dataset: Dataset | None = None, pool=None) -> BuildResult:
+    """Build the suite described by ``opts``; see the module docstring."""
+    started = time.perf_counter()
+    block_slow_imports()
+    dataset, jobs = plan(opts, dataset)
+    result = BuildResult()
+    out = Path(opts.out)
+    out.mkdir(parents=True, exist_ok=True)
+    stale = [j for j in jobs if j.stale]
+    result.skipped = [j.slug for j in jobs if not j.stale]
+    entries = {j.slug: read_state(j.outdir).get("entry") for j in jobs if not j.stale}
+    meta = run_metadata() if stale or not (out / "index.html").exists() else {}
+    own_pool = pool is None and bool(stale)
+    jobs_n = opts.jobs or os.cpu_count() or 1
+    if own_pool:
+        pool = make_pool(max(1, min(jobs_n, len(stale))), Path.cwd())
+    bar = _progress(len(stale), opts.progress)
+    try:
+        if stale:
+            work = [(str(REPORT_NOTEBOOK), {**j.params, "run_metadata": meta}) for j in stale]
+            for index, nb_or_exc in pool.execute_many(work):
+                job = stale[index]
+                if bar:
+                    bar.set_postfix_str(job.slug, refresh=False)
+                try:
+                    if isinstance(nb_or_exc, BaseException):
+                        raise nb_or_exc
+                    entries[job.slug] = export_job(job, nb_or_exc, opts.formats)
+                    result.built.append(job.slug)
+                except (KeyboardInterrupt, SystemExit):
+                    raise
+                except BaseException as exc:  # one failing configuration must not stop the others
+                    entries[job.slug] = failure_entry(job, exc)
+                    result.failed.append((job.slug, entries[job.slug]["error"]))
+                if bar:
+                    bar.update(1)
+        result.index_written = write_index(opts, jobs, entries, meta, pool, dataset)
+    finally:
+        if bar:
+            bar.close()
+        if own_pool and pool is not None:
+            pool.close()
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+# ----------------------------------------------------------------------------------------------- index
+
+
+def suite_document(opts: BuildOptions, jobs: list[Job], entries: dict, dataset: Dataset) -> dict:
+    return {"schema": "specnb.suite/1",
+            "options": {"cost_table": opts.cost_table if not Path(opts.cost_table).is_file()
+                        else Path(opts.cost_table).name, "provider": opts.provider,
+                        "token_type": opts.token_type, "semantics": opts.semantics,
+                        "targets": list(opts.targets) if opts.targets else None, "formats": list(opts.formats)},
+            "data": [{"path": f.path, "format": f.format, "rows": f.rows, "sha256": f.sha256} for f in dataset.files],
+            "entries": [entries[j.slug] for j in jobs if entries.get(j.slug)]}
+
+
+def write_index(opts: BuildOptions, jobs: list[Job], entries: dict, meta: dict, pool, dataset: Dataset) -> bool:
+    """Write ``suite.json`` and, when it changed (or is missing), ``index.html`` from the summary notebook."""
+    out = Path(opts.out)
+    doc = suite_document(opts, jobs, entries, dataset)
+    text = json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    index = out / "index.html"
+    previous = (out / "suite.json").read_text() if (out / "suite.json").exists() else None
+    if previous == text and index.exists() and not opts.force:
+        return False
+    write_text(out / "suite.json", text)
+    from . import export
+
+    if pool is None:
+        pool = make_pool(1, Path.cwd())
+        try:
+            nb = pool.execute(str(SUMMARY_NOTEBOOK), {"reports_dir": str(out.resolve()),
+                                                      "run_metadata": meta or run_metadata()})
+        finally:
+            pool.close()
+    else:
+        nb = pool.execute(str(SUMMARY_NOTEBOOK), {"reports_dir": str(out.resolve()),
+                                                  "run_metadata": meta or run_metadata()})
+    write_text(index, export.export_html(nb))
+    return True
+
+
+# ------------------------------------------------------------------------------------------------- CLI
+
+
+def add_build_parser(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", default="reports", help="output folder (default reports/)")
+    p.add_argument("--format", default=",".join(FORMATS), help="any of html,pdf,json (default all)")
+    p.add_argument("--only", action="append", metavar="GLOB",
+                   help="build only configurations whose name matches, e.g. 'dsr1-b200-*' (repeatable)")
+    p.add_argument("--jobs", type=int, default=0, help="parallel kernels (default: one per CPU)")
+    p.add_argument("--targets", help="interactivities for every report, e.g. 30,50,80 (default 25/50/75 %% of band)")
+    p.add_argument("--force", action="store_true", help="rebuild even what is up to date")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def options_from_args(args) -> BuildOptions:
+    from .cli import _key_values
+    from .comparison import parse_targets
+
+    targets = tuple(parse_targets(args.targets)) if args.targets else None
+    only = tuple(p for item in (args.only or []) for p in item.split(",") if p.strip())
+    if args.jobs < 0:
+        raise UsageError("--jobs must be 0 (one per CPU) or more")
+    return BuildOptions(
+        data=tuple(args.data or ()), meta=_key_values(args.meta, "--meta", numeric=False), out=Path(args.out),
+        formats=parse_formats(args.format), only=only, jobs=args.jobs, targets=targets,
+        cost_table=args.cost_table, provider=args.provider, token_type=args.token_type, semantics=args.semantics,
+        gpu_cost=_key_values(args.gpu_cost, "--gpu-cost", numeric=True),
+        gpu_kw=_key_values(args.gpu_kw, "--gpu-kw", numeric=True), force=args.force,
+        progress=not args.no_progress)
+
+
+def run_build_command(args) -> int:
+    opts = options_from_args(args)
+    result = run_build(opts)
+    out = Path(opts.out)
+    if not result.built and not result.failed:
+        note = " (index refreshed)" if result.index_written else ""
+        print(f"Nothing to rebuild: {len(result.skipped)} report(s) up to date in {out}/{note}.")
+        return 0
+    print(f"Built {len(result.built)}, up to date {len(result.skipped)}, failed {len(result.failed)} "
+          f"in {result.seconds:.1f} s → {out / 'index.html'}")
+    if result.failed:
+        for slug, message in result.failed:
+            print(f"  FAILED {slug}: {message}", file=sys.stderr)
+        print(f"specnb: error: {len(result.failed)} configuration(s) failed: "
+              f"{', '.join(s for s, _ in result.failed)}", file=sys.stderr)
+        return 1
+    return 0
+

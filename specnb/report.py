@@ -1,0 +1,200 @@
+"""Report sections as displayable HTML fragments, one function per section of the report notebook.
+
+Every function reads a ``Comparison`` and returns an object Jupyter displays (``_repr_html_``), so a
+notebook cell is one call. Every data-derived string goes through ``html.escape``; trusted markup is
+only ever built here. ``comparison_output`` carries the machine-readable result out of the kernel
+for the build (``comparison.json`` and ``comparison.csv`` come from it, so they are what the report shows).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+
+from . import fmt, names, narrative
+from .comparison import Comparison
+from .table import comparison_html
+
+COMPARISON_MIME = "application/vnd.specnb.comparison+json"
+CSV_MIME = "text/csv"
+SUMMARY_MIME = "application/vnd.specnb.summary+json"
+
+
+class Fragment:
+    """Trusted HTML built by this module (data strings inside are already escaped)."""
+
+    def __init__(self, markup: str):
+        self.markup = markup
+
+    def _repr_html_(self) -> str:
+        return self.markup
+
+    def __str__(self) -> str:
+        return self.markup
+
+
+def _e(text) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def header(c: Comparison) -> Fragment:
+    """Title, subtitle and the headline numbers at mid-band."""
+    cfg = c.config
+    family = names.GPU_FAMILY.get(cfg.hardware, "")
+    sub = (f"{_e(names.model_label(cfg.model))} · {_e(names.hardware_label(cfg.hardware))}"
+           f"{' (' + _e(family) + ')' if family else ''} · {_e(cfg.precision.upper())} · "
+           f"ISL/OSL {_e(cfg.sequence)}")
+    cards = []
+    if c.comparable:
+        mid = c.targets[len(c.targets) // 2]
+        t, b = c.treatment, c.baseline
+        vt, vb = mid.arms[t], mid.arms[b]
+        if vt.measured and vb.measured:
+            cards.append(("Throughput per GPU", f"{fmt.fmt_ratio(mid.ratio)}" if mid.ratio else fmt.NOT_MEASURED,
+                          f"{_e(names.spec_label(t))} {_e(fmt.fmt_throughput(vt.throughput_per_gpu, decimals=0))} vs "
+                          f"{_e(names.spec_label(b))} {_e(fmt.fmt_throughput(vb.throughput_per_gpu, decimals=0))} "
+                          "tok/s/GPU"))
+            cards.append((f"Cost per million {c.token_type} tokens",
+                          f"{_e(fmt.fmt_cost(vt.cost_per_mtok))} vs {_e(fmt.fmt_cost(vb.cost_per_mtok))}",
+                          f"{_e(names.spec_label(t))} vs {_e(names.spec_label(b))}"))
+            cards.append(("Tokens per second per MW", _e(fmt.fmt_power(vt.tok_s_per_mw)),
+                          f"{_e(names.spec_label(b))}: {_e(fmt.fmt_power(vb.tok_s_per_mw))}"))
+        cross = ", ".join(f"~{x.interactivity:.0f}" for x in c.crossovers) or "none"
+        cards.append(("Matched band", f"{_e(fmt.fmt_band(round(c.band.shown_low, 1), round(c.band.shown_high, 1)))}",
+                      f"tok/s/user · crossover: {_e(cross)}"))
+    card_html = "".join(f'<div class="specnb-card"><div class="k">{k}</div><div class="v">{v}</div>'
+                        f'<div class="s">{s}</div></div>' for k, v, s in cards)
+    return Fragment(
+        f'<header class="specnb-header"><h1>{_e(cfg.title)}</h1><p class="specnb-sub">{sub}</p>'
+        f'<p class="specnb-headline">{_e(narrative.headline(c))}</p>'
+        f'<div class="specnb-cards">{card_html}</div></header>')
+
+
+def caveat(c: Comparison) -> Fragment:
+    """The cross-engine caveat box (empty when the arms' frontier engines agree)."""
+    text = narrative.caveat(c)
+    if not text:
+        return Fragment('<div class="specnb-nocaveat"></div>')
+    return Fragment(f'<aside class="specnb-caveat"><strong>Different engines.</strong> {_e(text)}</aside>')
+
+
+def story(c: Comparison) -> Fragment:
+    """The narrative paragraphs, then thin-data notes."""
+    paras = "".join(f"<p>{_e(p)}</p>" for p in narrative.paragraphs(c))
+    notes = "" if not c.comparable else "".join(f'<p class="specnb-note">Note: {_e(n)}</p>' for n in c.notes)
+    return Fragment(f'<section class="specnb-narrative">{paras}{notes}</section>')
+
+
+def table(c: Comparison) -> Fragment:
+    return Fragment(comparison_html(c, include_css=True))
+
+
+def methodology(c: Comparison) -> Fragment:
+    """How the numbers were made and from what: semantics, constants, files, runs, frontier points."""
+    rate = c.rate
+    usd = f"${rate.usd_per_gpu_hour:g}/GPU-hour" if rate.usd_per_gpu_hour is not None else fmt.NO_RATE
+    kw = f"{rate.kw_per_gpu:g} kW/GPU" if rate.kw_per_gpu is not None else fmt.NO_RATE
+    if c.semantics == "specnb":
+        sem = ("specnb semantics: the band is the overlap of the two frontiers' interactivity ranges; targets sit "
+               "at 25/50/75 % of it; values come from a d3-identical monotone (Steffen) spline through each "
+               "frontier and are never extrapolated.")
+    else:
+        sem = ("inferencex semantics (reproducing the public dashboard): band from the raw points' ranges, targets "
+               "clamped to the frontier ends and flagged, values clamped to the knots' range, two-knot end slopes "
+               "1.5·s and 0.75·s.")
+    prov = c.provenance
+    files = "".join(f"<li><code>{_e(f['path'])}</code> <span class='h'>sha256 {_e(f['sha256'][:12])}</span></li>"
+                    for f in prov.get("files", []))
+    runs = ", ".join(str(r) for r in prov.get("runs", [])) or "—"
+    dates = " to ".join(prov.get("dates", [])) or "—"
+    rows = []
+    for arm in c.arms:
+        f = c.frontiers[arm]
+        for r in f.points.itertuples():
+            rows.append(f"<tr><td>{_e(names.spec_label(arm))}</td><td>{_e(r.framework)}</td><td>{_e(r.topology)}</td>"
+                        f"<td>{r.conc}</td><td>{r.interactivity:.2f}</td><td>{r.throughput_per_gpu:.1f}</td>"
+                        f"<td>{_e(r.date or '—')}</td><td><code>{_e(r.source)}</code></td></tr>")
+    frontier_table = ('<table class="specnb-table specnb-frontier"><thead><tr><th>Arm</th><th>Engine</th>'
+                      '<th>Parallelism</th><th>Conc.</th><th>tok/s/user</th><th>tok/s/GPU</th><th>Date</th>'
+                      f'<th>Source</th></tr></thead><tbody>{"".join(rows)}</tbody></table>')
+    return Fragment(
+        '<section class="specnb-methodology">'
+        f"<p>{_e(sem)} Cost per million tokens = $/GPU-hour × 10⁶ / (throughput × 3600), from the interpolated "
+        "throughput; tok/s per MW = throughput × 1000 / kW per GPU. All frameworks of an arm are pooled into one "
+        "Pareto frontier of throughput per GPU against interactivity (1 / median TPOT).</p>"
+        f"<p><strong>Constants:</strong> table {_e(rate.table)}, provider {_e(rate.provider)}: {_e(usd)}, {_e(kw)} "
+        f"({_e(names.hardware_label(rate.gpu))}); token type {_e(c.token_type)}.</p>"
+        f"<p><strong>Data:</strong> {prov.get('points', 0)} points (latest per line and concurrency), dated {_e(dates)}; "
+        f"GitHub runs {_e(runs)}.</p><ul class='specnb-files'>{files}</ul>"
+        f"<p><strong>Frontier points</strong> (the knots every number above is interpolated between):</p>"
+        f"{frontier_table}</section>")
+
+
+def _data_uri(text: str, mime: str) -> str:
+    return f"data:{mime};base64,{base64.b64encode(text.encode('utf-8')).decode('ascii')}"
+
+
+def comparison_json_text(c: Comparison) -> str:
+    """The canonical ``comparison.json`` text (sorted keys are not used: SPEC key order is kept)."""
+    return json.dumps(c.to_dict(), indent=1, ensure_ascii=False) + "\n"
+
+
+def comparison_csv_text(c: Comparison) -> str:
+    from .csvfiles import frame_to_csv
+
+    return frame_to_csv(c.to_frame())
+
+
+def downloads(c: Comparison) -> Fragment:
+    """Links that download the table as CSV and the comparison as JSON, embedded (no server needed)."""
+    slug = _e(c.config.slug)
+    csv_uri = _data_uri(comparison_csv_text(c), "text/csv")
+    json_uri = _data_uri(comparison_json_text(c), "application/json")
+    return Fragment(f'<p class="specnb-downloads">Download: <a download="{slug}-comparison.csv" href="{csv_uri}">'
+                    f'table as CSV</a> · <a download="{slug}-comparison.json" href="{json_uri}">comparison as JSON</a>'
+                    "</p>")
+
+
+class MachineOutput:
+    """A cell output that carries ``comparison.json`` and the CSV out of the kernel, invisible in the report."""
+
+    def __init__(self, c: Comparison):
+        self.c = c
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        summary = {"headline": narrative.headline(self.c), "engines_differ": self.c.engines_differ}
+        return {COMPARISON_MIME: json.loads(comparison_json_text(self.c)), CSV_MIME: comparison_csv_text(self.c),
+                SUMMARY_MIME: summary, "text/plain": f"<specnb comparison {self.c.config.slug}>"}
+
+
+def machine_output(c: Comparison) -> MachineOutput:
+    return MachineOutput(c)
+
+
+def run_metadata(meta: dict) -> Fragment:
+    """The single non-deterministic block of a report: when and with what it was built."""
+    items = " · ".join(f"{_e(k)}: {_e(v)}" for k, v in sorted((meta or {}).items()))
+    return Fragment(f'<footer class="specnb-run-metadata" data-specnb-run-metadata="1">{items or "—"}</footer>')
+
+
+class ChartOutput:
+    """An Altair chart displayed as a plain Vega-Lite mime bundle: deterministic (no random element ids,
+    unlike Altair's default HTML renderer) and picked up by specnb's exporters (interactive in HTML, SVG in PDF)."""
+
+    def __init__(self, chart):
+        self.chart = chart
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        import altair as alt
+
+        major = alt.SCHEMA_VERSION.lstrip("v").split(".")[0]
+        spec = self.chart.to_dict()
+        title = spec.get("title", "chart")
+        title = title.get("text", "chart") if isinstance(title, dict) else title
+        return {f"application/vnd.vegalite.v{major}+json": spec, "text/plain": f"<chart: {title}>"}
+
+
+def chart(c_chart) -> ChartOutput:
+    """Wrap an Altair chart for the report notebook (see ``ChartOutput``)."""
+    return ChartOutput(c_chart)

@@ -1,0 +1,140 @@
+"""The suite index: every configuration's status, headline and links, and the cross-configuration view.
+
+Reads ``suite.json`` (written by ``specnb build``) and each report's ``comparison.json``; it computes
+nothing new — the mid-band ratio is the one each comparison recorded.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import fmt, names
+from .report import Fragment
+
+SUITE_FILE = "suite.json"
+
+
+@dataclass(frozen=True)
+class Suite:
+    root: Path
+    entries: tuple  # dicts from suite.json, with "comparison" (dict or None) attached
+    options: dict
+
+
+def _e(text) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def load_suite(reports_dir) -> Suite:
+    root = Path(reports_dir)
+    doc = json.loads((root / SUITE_FILE).read_text())
+    entries = []
+    for entry in doc.get("entries", []):
+        comp = None
+        path = root / entry["slug"] / "comparison.json"
+        if entry.get("status") == "ok" and path.exists():
+            comp = json.loads(path.read_text())
+        entries.append({**entry, "comparison": comp})
+    return Suite(root, tuple(entries), doc.get("options", {}))
+
+
+def mid_target(comp: dict) -> dict | None:
+    targets = comp.get("targets") or []
+    return targets[len(targets) // 2] if targets else None
+
+
+def header(s: Suite) -> Fragment:
+    ok = sum(e["status"] == "ok" for e in s.entries)
+    failed = [e for e in s.entries if e["status"] != "ok"]
+    opts = s.options
+    desc = (f"{ok} report{'s' if ok != 1 else ''} built"
+            + (f", {len(failed)} failed" if failed else "")
+            + f" · cost table {opts.get('cost_table', '?')}, {opts.get('provider', '?')}, "
+              f"{opts.get('token_type', '?')} tokens · {opts.get('semantics', '?')} semantics")
+    return Fragment(f'<header class="specnb-header"><h1>specnb: MTP vs Off across the suite</h1>'
+                    f'<p class="specnb-sub">{_e(desc)}</p></header>')
+
+
+def index_table(s: Suite) -> Fragment:
+    rows = []
+    for e in s.entries:
+        cfg = e["config"]
+        name = (f"{names.hardware_label(cfg['hardware'])} {cfg['precision'].upper()} · "
+                f"{names.model_label(cfg['model'])} · {names.sequence_label(cfg['isl'], cfg['osl'])}")
+        if e["status"] != "ok":
+            rows.append(f'<tr class="failed"><td>{_e(name)}</td><td colspan="3" class="err">failed: '
+                        f'{_e(e.get("error", "unknown error"))}</td><td>'
+                        + (f'<a href="{_e(e["slug"])}/failed.ipynb">notebook</a>' if e.get("failed_notebook") else "")
+                        + "</td></tr>")
+            continue
+        comp = e["comparison"] or {}
+        mid = mid_target(comp)
+        ratio = f"{fmt.fmt_ratio(mid['ratio'])}" if mid and mid.get("ratio") else "—"
+        at = f" at {fmt.fmt_interactivity(mid['interactivity'])}" if mid else ""
+        cross = ", ".join(f"~{x:.0f}" for x in comp.get("crossovers", [])) or "none"
+        links = " · ".join(f'<a href="{_e(e["slug"])}/{_e(f)}">{_e(f.split(".")[-1].upper())}</a>'
+                           for f in e.get("files", []))
+        rows.append(f"<tr><td>{_e(name)}</td><td class='num'>{_e(ratio)}{_e(at)}</td><td class='num'>{_e(cross)}</td>"
+                    f"<td>{_e(e.get('headline', ''))}</td><td>{links}</td></tr>")
+    return Fragment('<table class="specnb-table specnb-index"><thead><tr><th>Configuration</th>'
+                    '<th>MTP/Off throughput (mid-band, tok/s/user)</th><th>Crossover (tok/s/user)</th>'
+                    f'<th>Headline</th><th>Report</th></tr></thead><tbody>{"".join(rows)}</tbody></table>')
+
+
+def ratio_records(s: Suite) -> list[dict]:
+    """One record per built configuration: hardware, precision, sequence and its recorded mid-band ratio."""
+    out = []
+    for e in s.entries:
+        comp = e.get("comparison")
+        mid = mid_target(comp) if comp else None
+        cfg = e["config"]
+        out.append({"hardware": names.hardware_label(cfg["hardware"]), "precision": cfg["precision"].upper(),
+                    "sequence": names.sequence_label(cfg["isl"], cfg["osl"]), "model": names.model_label(cfg["model"]),
+                    "ratio": mid.get("ratio") if mid else None,
+                    "interactivity": mid.get("interactivity") if mid else None, "slug": e["slug"]})
+    return out
+
+
+def chart_heatmap(s: Suite):
+    import altair as alt
+    import pandas as pd
+
+    frame = pd.DataFrame(ratio_records(s))
+    frame = frame[frame.ratio.notna()]
+    if frame.empty:
+        return alt.Chart(pd.DataFrame({"t": ["no comparable configurations"]})).mark_text().encode(text="t:N")
+    frame["column"] = frame["precision"] + " · " + frame["sequence"]
+    frame["label"] = frame["ratio"].map(lambda r: fmt.fmt_ratio(r))
+    base = alt.Chart(frame).encode(
+        x=alt.X("column:N", title="precision · ISL/OSL", sort="ascending", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("hardware:N", title=None, sort="ascending"))
+    cells = base.mark_rect(stroke="white").encode(
+        color=alt.Color("ratio:Q", title="MTP/Off", scale=alt.Scale(type="log", scheme="redblue", domainMid=1)),
+        tooltip=[alt.Tooltip("model:N"), alt.Tooltip("hardware:N"), alt.Tooltip("column:N", title="config"),
+                 alt.Tooltip("ratio:Q", format=".2f", title="MTP/Off throughput"),
+                 alt.Tooltip("interactivity:Q", title="at tok/s/user")])
+    text = base.mark_text(fontSize=12).encode(text="label:N")
+    return (cells + text).properties(width=520, height=28 * frame.hardware.nunique(),
+                                     title="MTP/Off throughput per GPU at mid-band (above 1: MTP ahead)")
+
+
+def ratio_table(s: Suite) -> Fragment:
+    recs = [r for r in ratio_records(s) if r["ratio"] is not None]
+    cols = sorted({(r["precision"], r["sequence"]) for r in recs})
+    hws = sorted({r["hardware"] for r in recs})
+    lookup = {(r["hardware"], r["precision"], r["sequence"]): r["ratio"] for r in recs}
+    head = "".join(f"<th>{_e(p)} · {_e(q)}</th>" for p, q in cols)
+    body = "".join("<tr><td class='metric'>" + _e(h) + "</td>" + "".join(
+        f"<td>{_e(fmt.fmt_ratio(lookup[(h, p, q)]))}</td>" if (h, p, q) in lookup else "<td>—</td>" for p, q in cols)
+        + "</tr>" for h in hws)
+    return Fragment(f'<table class="specnb-table"><thead><tr><th class="metric">Hardware</th>{head}</tr></thead>'
+                    f"<tbody>{body}</tbody></table>")
+
+
+def run_metadata(meta: dict) -> Fragment:
+    from .report import run_metadata as _rm
+
+    return _rm(meta)
