@@ -1,26 +1,31 @@
 """Altair charts of a ``Comparison``: throughput, cost and MTP/Off ratio versus interactivity.
 
 Every plotted value is read from the ``Comparison`` (``priced_points``, ``curves``, ``band``, ``targets``,
-``crossovers``); nothing here interpolates, prices or picks winners. Functions return Altair charts, i.e.
-Vega-Lite specs; rendering (HTML, SVG for PDF, PNG) is somebody else's job.
+``crossovers``); nothing here interpolates, prices or picks winners. The functions return Altair charts,
+that is Vega-Lite specs; drawing them (HTML, SVG for PDF, PNG) is the renderer's job.
 
 Design choices
 --------------
-* x (interactivity, tok/s/user) is always **linear**: the curves are the monotone splines of ``compare``
+* x (interactivity, tok/s/user) is always **linear**: the curves are ``compare``'s monotone splines,
   sampled densely on a linear x, so the table's numbers lie on the drawn lines.
-* y is **logarithmic**. Throughput per GPU spans two orders of magnitude within one configuration
-  (≈ 50 to 12,000 tok/s/GPU) and "how many times more" is the question, so equal ratios should look like
-  equal gaps; on a linear axis the slower arm's high-interactivity end is a flat line on the floor.
-  Cost and tok/s/MW are proportional (or reciprocal) to throughput, so they get the same treatment.
-* Colours are fixed per arm *name* (Okabe–Ito, colour-blind safe), identical in every chart and report.
-* Data-derived text (model, engine, topology) only ever reaches Vega as data or static title strings,
-  never inside a Vega expression and never as HTML.
-* Params have explicit names, so ``to_json()`` is byte-identical across runs and processes.
+* y is **logarithmic**. Within one configuration throughput per GPU spans two orders of magnitude
+  (≈ 40 to 12,500 tok/s/GPU for DeepSeek R1 on B200), and the question is "how many times more", so
+  equal ratios should show as equal gaps. On a linear axis the slower arm's high-interactivity end is a
+  flat line on the floor. Cost and tok/s per MW are reciprocal or proportional to throughput, so they get
+  the same scale. Ticks are fixed 1-2-5 values, so every label is a round number.
+* Colours are fixed per arm *name* (Okabe & Ito, colour-blind safe), the same in every chart and report.
+* Target and crossover labels sit above the plot, as flags on their rules, staggered so that no label
+  overlaps another label or another rule.
+* Data-derived text (model, engine, topology) reaches Vega only as data or static title strings, never
+  inside a Vega expression and never as HTML.
+* Params have explicit names, and inline datasets are named by content hash, so ``to_json()`` is
+  byte-identical across runs and processes.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 
 import altair as alt
@@ -33,56 +38,78 @@ WIDTH = 640
 HEIGHT = 320
 FONT = 12
 LABEL_FONT = 11
-ROW_PX = 15  # vertical spacing of staggered labels
-CHAR_PX = 6.3  # estimated width of one label character at LABEL_FONT, for staggering
+ROW_PX = 15  # height of one row of staggered labels above the plot
+GAP_PX = 4  # between the plot's top edge and the first label row
+CHAR_PX = 5.8  # estimated width of one character at LABEL_FONT (measured ≈ 5.0; the rest is safety margin)
 METRIC_PARAM = "y_metric"
+METRICS = ("throughput_per_gpu", "cost_per_mtok", "tok_s_per_mw")
 
-# Okabe & Ito (2008) colour-blind-safe palette; yellow left out (unreadable on white).
+# Okabe & Ito (2008) colour-blind-safe palette; its yellow is left out (unreadable on white).
 ARM_COLOURS = {"mtp": "#0072B2", "none": "#D55E00", "eagle": "#009E73", "draft": "#CC79A7"}
 FALLBACK_COLOURS = ("#009E73", "#CC79A7", "#56B4E9", "#E69F00", "#000000", "#999999")
 BAND_COLOUR = "#9E9E9E"
-RULE_COLOUR = "#555555"
+TARGET_COLOUR = "#555555"
 CROSSOVER_COLOUR = "#7B3294"
+TEXT_COLOUR = "#333333"
 
+TICK_MANTISSAS = ((1.5, (1, 2, 5)), (0.5, (1, 1.5, 2, 3, 5, 7)),
+                  (0.0, (1, 1.1, 1.2, 1.3, 1.5, 1.7, 2, 2.5, 3, 4, 5, 6, 7, 8, 9)))
 TOOLTIP_FORMATS = {"throughput_per_gpu": ",.1f", "cost_per_mtok": "$,.3f", "tok_s_per_mw": ",.0f"}
-AXIS_TICKS = {"throughput_per_gpu": ",~s", "cost_per_mtok": "$,.2~f", "tok_s_per_mw": ",~s"}
+COST_TICK_EXPR = "format(datum.value, '$,.3~f')"
+COUNT_TICK_EXPR = "format(datum.value, ',~s')"
 
 
 def metric_labels(token_type: str) -> dict:
-    """Human names of the plottable metrics (also the values of the metric switch and the fold)."""
-    if token_type == "total":
-        return {"throughput_per_gpu": "Throughput per GPU (tok/s/GPU)",
-                "cost_per_mtok": "Cost per million tokens (USD)", "tok_s_per_mw": "Tokens/s per MW"}
+    """Display names of the y metrics; also the values of the metric switch and the folded data's keys."""
+    tokens = "" if token_type == "total" else f"{token_type} "
+    power = "Tokens/s per MW" if token_type == "total" else f"{token_type.capitalize()} tokens/s per MW"
     return {"throughput_per_gpu": "Throughput per GPU (tok/s/GPU)",
-            "cost_per_mtok": f"Cost per million {token_type} tokens (USD)",
-            "tok_s_per_mw": f"{token_type.capitalize()} tokens/s per MW"}
+            "cost_per_mtok": f"Cost per million {tokens}tokens (USD)", "tok_s_per_mw": power}
 
 
 def arm_colours(arms) -> dict:
-    """Arm key → colour: fixed for known arms, a stable hash of the name for others (no clash in one chart)."""
+    """Arm key → colour: fixed for known arms, a stable hash of the name for others (distinct within ``arms``)."""
     out = {a: ARM_COLOURS[a] for a in arms if a in ARM_COLOURS}
     for arm in arms:
         if arm in out:
             continue
         start = int(hashlib.sha1(arm.encode()).hexdigest(), 16) % len(FALLBACK_COLOURS)
-        for i in range(len(FALLBACK_COLOURS)):
-            colour = FALLBACK_COLOURS[(start + i) % len(FALLBACK_COLOURS)]
-            if colour not in out.values():
-                break
-        out[arm] = colour
+        free = [FALLBACK_COLOURS[(start + i) % len(FALLBACK_COLOURS)] for i in range(len(FALLBACK_COLOURS))]
+        free = [col for col in free if col not in out.values()] or [FALLBACK_COLOURS[start]]
+        out[arm] = free[0]
     return {a: out[a] for a in arms}
 
 
-def _colour(c: Comparison, *, legend: bool = True) -> alt.Color:
+# ---------------------------------------------------------------------------------------------- encodings
+
+
+def _colour(c: Comparison, *, legend: bool = True, arms: tuple | None = None) -> alt.Color:
     colours = arm_colours(c.arms)
-    scale = alt.Scale(domain=[names.spec_label(a) for a in c.arms], range=list(colours.values()))
-    leg = alt.Legend(title="Spec decoding", labelFontSize=FONT, titleFontSize=FONT, orient="right") if legend else None
+    arms = c.arms if arms is None else arms
+    scale = alt.Scale(domain=[names.spec_label(a) for a in arms], range=[colours[a] for a in arms])
+    leg = alt.Legend(title="Spec decoding", labelFontSize=FONT, titleFontSize=FONT, symbolOpacity=1) if legend else None
     return alt.Color("arm:N", scale=scale, legend=leg)
 
 
-def _x() -> alt.X:
-    return alt.X("interactivity:Q", title="Interactivity (tok/s/user)", scale=alt.Scale(type="linear", zero=True),
-                 axis=alt.Axis(labelFontSize=FONT, titleFontSize=FONT + 1, grid=True))
+def _x(domain: tuple[float, float], *, nice: bool = True) -> alt.X:
+    scale = alt.Scale(type="linear", domain=[float(v) for v in domain], nice=nice, zero=False)
+    return alt.X("interactivity:Q", title="Interactivity (tok/s/user)", scale=scale,
+                 axis=alt.Axis(labelFontSize=FONT, titleFontSize=FONT + 1))
+
+
+def _y_log(field: str, title, label_expr: str, ticks: list) -> alt.Y:
+    axis = alt.Axis(title=title, values=ticks, labelExpr=label_expr, labelFontSize=FONT, titleFontSize=FONT + 1,
+                    labelOverlap="greedy", gridOpacity=0.7)
+    return alt.Y(f"{field}:Q", scale=alt.Scale(type="log", nice=False, padding=10), axis=axis)
+
+
+def log_ticks(values, exponents: range) -> list[float]:
+    """Round tick values for a log axis: 1-2-5 per decade when ``values`` span more than 1.5 decades,
+    denser when they span less, so a narrow range still gets several labelled ticks."""
+    finite = [float(v) for v in values if v is not None and math.isfinite(v) and v > 0]
+    span = math.log10(max(finite) / min(finite)) if finite else 2.0
+    mantissas = next(m for threshold, m in TICK_MANTISSAS if span > threshold or threshold == 0.0)
+    return [float(f"{m * 10.0 ** e:.12g}") for e in exponents for m in mantissas]
 
 
 def _title(text, subtitle: list[str]) -> alt.Title:
@@ -93,8 +120,20 @@ def _title(text, subtitle: list[str]) -> alt.Title:
 # ---------------------------------------------------------------------------------------------- data frames
 
 
+def _x_extent(c: Comparison) -> tuple[float, float]:
+    """x from 0 to 3 % past the fastest measured point (then rounded up by ``nice``), so edge points show whole."""
+    xs = c.priced_points["interactivity"]
+    return 0.0, (float(xs.max()) * 1.03 if len(xs) else 1.0)
+
+
+def _metric_ticks(c: Comparison) -> list[float]:
+    """Ticks for every metric's range (from $0.001 to 10⁹ tok/s/MW); their density follows the throughput
+    span, which cost and tok/s per MW share because they are reciprocal or proportional to it."""
+    return log_ticks(c.priced_points["throughput_per_gpu"], range(-3, 10))
+
+
 def _available_metrics(c: Comparison) -> list[str]:
-    """The y metrics that have values: cost needs a $/GPU·h rate, tok/s/MW a kW figure."""
+    """The y metrics that have values: cost needs a $/GPU·h rate, tok/s per MW a kW figure."""
     out = ["throughput_per_gpu"]
     if c.rate.usd_per_gpu_hour is not None:
         out.append("cost_per_mtok")
@@ -107,10 +146,10 @@ def _points_frame(c: Comparison, metrics: list[str]) -> pd.DataFrame:
     p = c.priced_points
     frame = pd.DataFrame({
         "arm": [names.spec_label(a) for a in p["spec_method"]],
-        "engine": p["framework"].astype(str),
-        "concurrency": p["conc"].astype(int),
-        "parallelism": p["topology"].astype(str),
-        "date": p["date"].astype(str),
+        "engine": p["framework"].fillna("").astype(str),
+        "concurrency": pd.to_numeric(p["conc"]).round().astype("Int64"),
+        "parallelism": p["topology"].fillna("").astype(str),
+        "date": p["date"].fillna("").astype(str),
         "on_frontier": p["on_frontier"].astype(bool),
         "interactivity": p["interactivity"].astype(float),
     })
@@ -122,111 +161,132 @@ def _points_frame(c: Comparison, metrics: list[str]) -> pd.DataFrame:
 def _curves_frame(c: Comparison, metrics: list[str]) -> pd.DataFrame:
     arm = c.curves[c.curves.series == "arm"]
     frame = pd.DataFrame({"arm": [names.spec_label(a) for a in arm["arm"]],
-                          "interactivity": arm["interactivity"].astype(float)})
+                          "interactivity": arm["interactivity"].astype(float).to_numpy()})
     for m in metrics:
         frame[m] = arm[m].astype(float).to_numpy()
     return frame
 
 
 def _target_values_frame(c: Comparison, metrics: list[str]) -> pd.DataFrame:
-    """Each arm's value at each target where it was measured (the table's numbers, placed on the curves)."""
+    """Each arm's values at each target where it was measured: the table's numbers, placed on the curves."""
     rows = []
     for t in c.targets:
         for arm, v in t.arms.items():
             if not v.measured or not math.isfinite(v.throughput_per_gpu):
                 continue
-            row = {"arm": names.spec_label(arm), "target": f"{fmt.fmt_interactivity(t.interactivity)} tok/s/user",
-                   "interactivity": float(v.evaluated_at)}
+            target = f"{fmt.fmt_interactivity(t.interactivity)} tok/s/user"
             if v.clamped:
-                row["target"] += f" (clamped to {fmt.fmt_interactivity(v.evaluated_at)})"
-            for m in metrics:
-                row[m] = float(getattr(v, m))
-            rows.append(row)
+                target += f" (clamped to {fmt.fmt_interactivity(v.evaluated_at)})"
+            row = {"arm": names.spec_label(arm), "target": target, "interactivity": float(v.evaluated_at)}
+            rows.append(row | {m: float(getattr(v, m)) for m in metrics})
     return pd.DataFrame(rows)
 
 
-def _stagger(labels: list[tuple[float, str, str]], x_max: float) -> list[int]:
-    """Row (0 = top) for each label so that no two overlap; ``(x, text, align)`` with align left/center.
+# ---------------------------------------------------------------------------------------------- labels
 
-    Pixel positions are estimated on the linear x domain [0, x_max]; a label never shares a row with
-    one it would touch.
+
+def place_labels(items: list[tuple[float, str]], low: float, high: float) -> list[int]:
+    """Row (0 = nearest the plot) for flag labels on vertical rules at ``x``.
+
+    Each label starts just right of its rule, above the plot, and the rule rises to the top of its label.
+    A label must overlap no other label and be crossed by no other rule. Placing labels right to left,
+    each in the lowest row above every rule that its text spans, satisfies both: rules to its left stop
+    below it, and its own rule passes left of every label already placed. Pixel positions are estimated
+    on the linear x domain [low, high]; a label may run past the plot's right edge (Vega pads for it).
     """
-    rows: list[list[tuple[float, float]]] = []
-    out = []
-    scale = WIDTH / x_max if x_max > 0 else 1.0
-    for x, text, align in labels:
-        w = len(text) * CHAR_PX + 8
-        left = x * scale - (w / 2 if align == "center" else 0)
-        span = (left, left + w)
-        for i, row in enumerate(rows):
-            if all(span[1] < a or span[0] > b for a, b in row):
-                row.append(span)
-                out.append(i)
-                break
+    px = WIDTH / (high - low) if high > low else 1.0
+    placed: list[tuple[float, float, int]] = []  # (rule x, label right end, row)
+    rows: dict[int, int] = {}
+    for i in sorted(range(len(items)), key=lambda i: (-items[i][0], i)):
+        x = (items[i][0] - low) * px
+        right = x + len(items[i][1]) * CHAR_PX + 8
+        row = 1 + max((r for rx, _, r in placed if x <= rx <= right), default=-1)
+        placed.append((x, right, row))
+        rows[i] = row
+    return [rows[i] for i in range(len(items))]
+
+
+def _flag_layers(frame: pd.DataFrame, name: str, colour: str, dash: list | None) -> list:
+    """Rules at ``interactivity`` rising to a label (``label``) in row ``row`` above the plot.
+
+    Rows with ``row`` < 0 get a rule inside the plot only (no label). One layer per row,
+    since Vega-Lite positions by value per layer.
+    """
+    layers = []
+    for row, part in frame.groupby("row", sort=True):
+        row = int(row)
+        suffix = row if row >= 0 else "plot"
+        top = 0 if row < 0 else -GAP_PX - ROW_PX * row - (LABEL_FONT - 1)
+        rule_mark = {"color": colour, "strokeWidth": 1.3} | ({"strokeDash": dash} if dash else {})
+        layers.append(alt.Chart(part).mark_rule(**rule_mark).encode(
+            x="interactivity:Q", y=alt.value(top), y2=alt.value(HEIGHT),
+            tooltip=[alt.Tooltip("tip:N", title=name.split("_")[0].capitalize())]).properties(
+            name=f"{name}_rules_{suffix}"))
+        if row >= 0:
+            layers.append(alt.Chart(part).mark_text(
+                align="left", baseline="bottom", dx=4, fontSize=LABEL_FONT,
+                color=colour if colour != TARGET_COLOUR else TEXT_COLOUR).encode(
+                x="interactivity:Q", y=alt.value(-GAP_PX - ROW_PX * row), text="label:N").properties(
+                name=f"{name}_labels_{row}"))
+    return layers
+
+
+def _target_items(c: Comparison) -> list[tuple[float, str]]:
+    return [(float(t.interactivity), f"{fmt.fmt_interactivity(t.interactivity)} tok/s/user") for t in c.targets]
+
+
+def _crossover_items(c: Comparison, low: float, high: float) -> list[tuple[float, str | None]]:
+    """One label per cluster of crossovers too close to label apart ("crossovers ~53, ~55 tok/s/user");
+    the other members of a cluster keep their rule but get no label (``None``)."""
+    px = WIDTH / (high - low) if high > low else 1.0
+    clusters: list[list[float]] = []
+    for x in (float(x.interactivity) for x in c.crossovers):
+        if clusters and (x - clusters[-1][-1]) * px < 40:
+            clusters[-1].append(x)
         else:
-            rows.append([span])
-            out.append(len(rows) - 1)
-    return out
-
-
-def _x_max(c: Comparison) -> float:
-    xs = [float(c.priced_points["interactivity"].max())] if len(c.priced_points) else [1.0]
-    return max(xs)
+            clusters.append([x])
+    items: list[tuple[float, str | None]] = []
+    for cluster in clusters:
+        values = ", ".join(f"~{x:.0f}" for x in cluster)
+        word = "crossover" if len(cluster) == 1 else "crossovers"
+        items.append((cluster[0], f"{word} {values} tok/s/user"))
+        items.extend((x, None) for x in cluster[1:])
+    return items
 
 
 # ---------------------------------------------------------------------------------------------- layers
 
 
-def _band_layers(c: Comparison, rows: int) -> list:
+def _band_layer(c: Comparison) -> list:
     if c.band is None:
         return []
     band = pd.DataFrame([{"low": float(c.band.low), "high": float(c.band.high),
-                          "label": f"matched band {fmt.fmt_band(c.band.shown_low, c.band.shown_high)} tok/s/user"}])
-    rect = alt.Chart(band).mark_rect(color=BAND_COLOUR, opacity=0.13).encode(
-        x="low:Q", x2="high:Q",
-        tooltip=[alt.Tooltip("label:N", title="Band")]).properties(name="band")
-    label = alt.Chart(band).mark_text(align="left", baseline="top", dx=4, fontSize=LABEL_FONT, color="#555555",
-                                      fontStyle="italic").encode(
-        x="low:Q", y=alt.value(4 + ROW_PX * rows), text="label:N").properties(name="band_label")
-    return [rect, label]
+                          "label": f"{fmt.fmt_band(c.band.shown_low, c.band.shown_high)} tok/s/user ({c.band.kind})"}])
+    return [alt.Chart(band).mark_rect(color=BAND_COLOUR, opacity=0.14).encode(
+        x="low:Q", x2="high:Q", tooltip=[alt.Tooltip("label:N", title="Matched band")]).properties(name="band")]
 
 
-def _target_rule_layers(c: Comparison, rows: list[int]) -> list:
+def _band_text(c: Comparison) -> str:
+    if c.band is None:
+        return "No matched band: the arms' frontiers do not overlap in interactivity."
+    return f"Shaded: matched band {fmt.fmt_band(c.band.shown_low, c.band.shown_high)} tok/s/user; dashed: targets."
+
+
+def _target_layers(c: Comparison, rows: list[int], items: list | None = None) -> list:
     if not c.targets:
         return []
-    frame = pd.DataFrame({"interactivity": [float(t.interactivity) for t in c.targets],
-                          "label": [f"{fmt.fmt_interactivity(t.interactivity)} tok/s/user" for t in c.targets],
-                          "row": rows})
-    rule = alt.Chart(frame).mark_rule(color=RULE_COLOUR, strokeDash=[5, 4], strokeWidth=1.2).encode(
-        x="interactivity:Q", tooltip=[alt.Tooltip("label:N", title="Target")]).properties(name="target_rules")
-    return [rule, *_row_labels(frame, "target_labels", "#333333")]
+    items = items or _target_items(c)
+    frame = pd.DataFrame({"interactivity": [x for x, _ in items], "label": [s for _, s in items],
+                          "tip": [s for _, s in items], "row": rows})
+    return _flag_layers(frame, "target", TARGET_COLOUR, [5, 4])
 
 
-def _row_labels(frame: pd.DataFrame, name: str, colour: str) -> list:
-    """Labels centred on their x at the top of the plot, one text layer per stagger row."""
-    return [alt.Chart(frame[frame["row"] == r]).mark_text(baseline="top", fontSize=LABEL_FONT, color=colour).encode(
-        x="interactivity:Q", y=alt.value(4 + ROW_PX * int(r)), text="label:N").properties(name=f"{name}_{r}")
-        for r in sorted(frame["row"].unique())]
-
-
-def _labels_and_rows(c: Comparison) -> tuple[list[int], int]:
-    """Stagger target labels (centred on their rule) and the band label (left-aligned at its start)."""
-    labels = [(float(t.interactivity), f"{fmt.fmt_interactivity(t.interactivity)} tok/s/user", "center")
-              for t in c.targets]
-    if c.band is not None:
-        text = f"matched band {fmt.fmt_band(c.band.shown_low, c.band.shown_high)} tok/s/user"
-        labels.append((float(c.band.low), text, "left"))
-    rows = _stagger(labels, _x_max(c))
-    if c.band is not None:
-        return rows[:-1], rows[-1]
-    return rows, 0
-
-
-def _metric_layers(c: Comparison, metrics: list[str], labels: dict, metric_test: str, y_axis: alt.Axis) -> list:
-    """Raw points, frontier curves and target markers, folded to (metric, value) and filtered by ``metric_test``."""
+def _metric_layers(c: Comparison, metrics: list[str], metric_test: str, y: alt.Y) -> list:
+    """Frontier curves, raw points and the targets' values, folded to (metric, value), filtered by ``metric_test``."""
+    labels = metric_labels(c.token_type)
     fold = [labels[m] for m in metrics]
-    y = alt.Y("value:Q", scale=alt.Scale(type="log"), axis=y_axis)
     colour = _colour(c)
+    x = _x(_x_extent(c))
 
     def folded(frame: pd.DataFrame) -> alt.Chart:
         frame = frame.rename(columns={m: labels[m] for m in metrics})
@@ -234,96 +294,78 @@ def _metric_layers(c: Comparison, metrics: list[str], labels: dict, metric_test:
                 .transform_filter(metric_test).transform_filter("isValid(datum.value) && datum.value > 0"))
 
     def tooltips(extra: list) -> list:
-        return extra + [alt.Tooltip("interactivity:Q", title="Interactivity (tok/s/user)", format=",.1f")] + [
-            alt.Tooltip(field=labels[m], type="quantitative", title=labels[m], format=TOOLTIP_FORMATS[m])
-            for m in metrics]
+        return [*extra, alt.Tooltip("interactivity:Q", title="Interactivity (tok/s/user)", format=",.1f"),
+                *(alt.Tooltip(field=labels[m], type="quantitative", title=labels[m], format=TOOLTIP_FORMATS[m])
+                  for m in metrics)]
 
     layers = []
     curves = _curves_frame(c, metrics)
     if len(curves):
         layers.append(folded(curves).mark_line(interpolate="linear", strokeWidth=2.2, clip=True).encode(
-            x=_x(), y=y, color=colour, detail="arm:N").properties(name="curves"))
-    points = _points_frame(c, metrics)
+            x=x, y=y, color=colour, detail="arm:N").properties(name="curves"))
     point_tips = tooltips([alt.Tooltip("arm:N", title="Spec decoding"), alt.Tooltip("engine:N", title="Engine"),
                            alt.Tooltip("concurrency:Q", title="Concurrency", format=","),
                            alt.Tooltip("parallelism:N", title="Parallelism"), alt.Tooltip("date:N", title="Date"),
                            alt.Tooltip("on_frontier:N", title="On frontier")])
-    base = folded(points)
-    layers.append(base.transform_filter("!datum.on_frontier").mark_point(
-        filled=False, size=42, opacity=0.55, strokeWidth=1.2, clip=True).encode(
-        x=_x(), y=y, color=colour, tooltip=point_tips).properties(name="points_dominated"))
-    layers.append(base.transform_filter("datum.on_frontier").mark_point(
-        filled=True, size=50, opacity=0.95, clip=True).encode(
-        x=_x(), y=y, color=colour, tooltip=point_tips).properties(name="points_frontier"))
+    points = folded(_points_frame(c, metrics))
+    layers.append(points.transform_filter("!datum.on_frontier").mark_point(
+        filled=False, size=40, opacity=0.6, strokeWidth=1.2, clip=True).encode(
+        x=x, y=y, color=colour, tooltip=point_tips).properties(name="points_dominated"))
+    layers.append(points.transform_filter("datum.on_frontier").mark_point(
+        filled=True, size=48, opacity=0.95, clip=True).encode(
+        x=x, y=y, color=colour, tooltip=point_tips).properties(name="points_frontier"))
     values = _target_values_frame(c, metrics)
     if len(values):
-        layers.append(folded(values).mark_point(shape="diamond", filled=True, size=110, stroke="white",
-                                                 strokeWidth=1.2, opacity=1).encode(
-            x=_x(), y=y, color=_colour(c, legend=False),
+        layers.append(folded(values).mark_point(shape="diamond", filled=True, size=120, stroke="white",
+                                                 strokeWidth=1.2, opacity=1, clip=True).encode(
+            x=x, y=y, color=_colour(c, legend=False),
             tooltip=tooltips([alt.Tooltip("arm:N", title="Spec decoding"), alt.Tooltip("target:N", title="Target")]),
         ).properties(name="target_values"))
     return layers
 
 
-def _y_axis(metrics_ticks: str, title) -> alt.Axis:
-    return alt.Axis(title=title, labelExpr=metrics_ticks, labelFontSize=FONT, titleFontSize=FONT + 1,
-                    grid=True, gridOpacity=0.6, tickCount=6, labelOverlap="greedy")
-
-
-def _subtitle(c: Comparison, extra: str) -> list[str]:
-    lines = [c.config.title]
-    if extra:
-        lines.append(extra)
-    return lines
-
-
 def _message(title: str, lines: list[str], name: str) -> alt.Chart:
-    """A chart that only says something (instead of an empty or misleading plot)."""
+    """A chart that only says something, instead of an empty or misleading plot."""
     frame = pd.DataFrame({"line": lines, "row": list(range(len(lines)))})
-    return alt.Chart(frame).mark_text(align="left", baseline="top", fontSize=FONT + 1, color="#333333").encode(
-        x=alt.value(8), y=alt.Y("row:O", axis=None, scale=alt.Scale(paddingOuter=0.2)), text="line:N",
-    ).properties(width=WIDTH, height=max(60, 24 * len(lines)), name=name, description=f"{title}: {' '.join(lines)}",
+    return alt.Chart(frame).mark_text(align="left", baseline="middle", fontSize=FONT + 1, color=TEXT_COLOUR).encode(
+        x=alt.value(4), y=alt.Y("row:O", axis=None), text="line:N",
+    ).properties(width=WIDTH, height=26 * len(lines), name=name, description=f"{title}: {' '.join(lines)}",
                  title=_title(title, []), view=alt.ViewBackground(stroke=None))
 
 
-def _label_expr(metric_key_expr: str, labels: dict) -> str:
-    """Axis labels per metric: dollars for cost, SI-abbreviated counts otherwise (only constants inside)."""
-    cost = labels["cost_per_mtok"]
-    return (f"{metric_key_expr} == '{cost}' ? format(datum.value, '{AXIS_TICKS['cost_per_mtok']}') "
-            f": format(datum.value, '{AXIS_TICKS['throughput_per_gpu']}')")
+def _no_rate_text(c: Comparison) -> str:
+    return f"{fmt.NO_RATE} for {names.hardware_label(c.rate.gpu)} in table {c.rate.table}"
 
 
 # ---------------------------------------------------------------------------------------------- charts
 
 
 def chart_throughput(c: Comparison) -> alt.LayerChart:
-    """Throughput per GPU (or cost, or tok/s per MW, via the "Y metric" select) vs interactivity.
+    """Throughput per GPU vs interactivity, with a "Y metric" select for cost and tok/s per MW.
 
     Layers: band shading, frontier curves, raw points (filled on the frontier, hollow when dominated),
-    the table's values at each target (diamonds), and dashed target rules with staggered labels.
-    The select is a Vega-Lite param ``y_metric`` whose value is the metric's display name; the data are
-    folded to (metric, value) and filtered on it. Vega-Lite 6 axis titles cannot be expressions, so the
-    metric name is the chart title (an expression of the param) and the y axis has no title.
+    the table's values at each target (diamonds), and dashed target rules with flag labels.
+    The select is the Vega-Lite param ``y_metric``, whose value is the metric's display name; the data
+    are folded to (metric, value) and filtered on it. Vega-Lite 6 axis titles cannot be expressions, so
+    the chart title (an expression of the param) names the metric and the y axis has no title.
+    Metrics without a rate (no $/GPU·h or kW for the GPU) are left out of the select.
     """
     metrics = _available_metrics(c)
     labels = metric_labels(c.token_type)
     param = alt.param(name=METRIC_PARAM, value=labels["throughput_per_gpu"],
-                      bind=alt.binding_select(options=[labels[m] for m in metrics], name="Y metric: "))
-    target_rows, band_row = _labels_and_rows(c)
-    layers = _band_layers(c, band_row) + _metric_layers(
-        c, metrics, labels, f"datum.metric == {METRIC_PARAM}",
-        _y_axis(_label_expr(METRIC_PARAM, labels), None)) + _target_rule_layers(c, target_rows)
-    extra = "Filled: frontier points; hollow: dominated points; diamonds: the table's values at each target."
-    if len(metrics) < 3:
-        extra += f" {_no_rate_text(c)}: cost and/or power not shown."
-    title = _title({"expr": f"{METRIC_PARAM} + ' vs interactivity'"}, _subtitle(c, extra))
+                      bind=alt.binding_select(options=[labels[m] for m in metrics], name="Y metric "))
+    tick_expr = f"{METRIC_PARAM} == {json.dumps(labels['cost_per_mtok'])} ? {COST_TICK_EXPR} : {COUNT_TICK_EXPR}"
+    rows = place_labels(_target_items(c), 0.0, _x_extent(c)[1] * 1.06)
+    layers = [*_band_layer(c), *_metric_layers(c, metrics, f"datum.metric == {METRIC_PARAM}",
+                                                _y_log("value", None, tick_expr, _metric_ticks(c))),
+              *_target_layers(c, rows)]
+    notes = [_band_text(c) + " Filled: frontier points; hollow: dominated; diamonds: the table's values."]
+    if len(metrics) < len(METRICS):
+        notes.append(f"{_no_rate_text(c)} ({c.rate.provider}): cost and/or power left out.")
+    title = _title({"expr": f"{METRIC_PARAM} + ' vs interactivity'"}, [c.title, *notes])
     return alt.layer(*layers).add_params(param).properties(
         width=WIDTH, height=HEIGHT, title=title,
-        description=f"Throughput per GPU vs interactivity (log y), {c.config.title}")
-
-
-def _no_rate_text(c: Comparison) -> str:
-    return f"{fmt.NO_RATE} for {names.hardware_label(c.rate.gpu)} in table {c.rate.table}"
+        description=f"Throughput per GPU vs interactivity (log y), {c.title}")
 
 
 def chart_cost(c: Comparison) -> alt.LayerChart | alt.Chart:
@@ -331,90 +373,88 @@ def chart_cost(c: Comparison) -> alt.LayerChart | alt.Chart:
 
     Without a $/GPU·h rate for the GPU the chart is a message saying so, never an empty or zero plot.
     """
-    labels = metric_labels(c.token_type)
-    title = f"Cost per million {'' if c.token_type == 'total' else c.token_type + ' '}tokens vs interactivity"
+    label = metric_labels(c.token_type)["cost_per_mtok"]
+    title = f"{label.removesuffix(' (USD)')} vs interactivity"
     if c.rate.usd_per_gpu_hour is None:
-        return _message(title, [f"{_no_rate_text(c)} ({c.rate.provider}).", c.config.title,
-                                "Pass a cost table or a per-GPU override to price this configuration."],
+        return _message(title, [f"{_no_rate_text(c)} ({c.rate.provider}): cost is not shown.", c.title,
+                                "Pass another cost table or a per-GPU rate override to price this configuration."],
                         name="no_rate")
-    metrics = ["throughput_per_gpu", "cost_per_mtok"]
-    target_rows, band_row = _labels_and_rows(c)
-    cost = labels["cost_per_mtok"]
-    axis = _y_axis(f"format(datum.value, '{AXIS_TICKS['cost_per_mtok']}')", cost)
-    layers = _band_layers(c, band_row) + _metric_layers(c, metrics, labels, f"datum.metric == '{cost}'", axis) \
-        + _target_rule_layers(c, target_rows)
-    rate = (f"{c.rate.table} table, {c.rate.provider}: ${c.rate.usd_per_gpu_hour:,.2f} per "
-            f"{names.hardware_label(c.rate.gpu)}-hour; lower is better.")
-    return alt.layer(*layers).properties(width=WIDTH, height=HEIGHT, title=_title(title, _subtitle(c, rate)),
-                                         description=f"{title} (log y), {c.config.title}")
+    rows = place_labels(_target_items(c), 0.0, _x_extent(c)[1] * 1.06)
+    layers = [*_band_layer(c), *_metric_layers(c, ["throughput_per_gpu", "cost_per_mtok"],
+                                                f"datum.metric == {json.dumps(label)}",
+                                                _y_log("value", label, COST_TICK_EXPR, _metric_ticks(c))),
+              *_target_layers(c, rows)]
+    rate = (f"{names.hardware_label(c.rate.gpu)} at ${c.rate.usd_per_gpu_hour:,.2f}/GPU-hour ({c.rate.table} table, "
+            f"{c.rate.provider}). Lower is better. {_band_text(c)}")
+    return alt.layer(*layers).properties(width=WIDTH, height=HEIGHT,
+                                         title=_title(title, [c.title, rate]),
+                                         description=f"{title} (log y), {c.title}")
 
 
 def chart_ratio(c: Comparison) -> alt.LayerChart | alt.Chart:
-    """Treatment/baseline throughput per GPU across the band, with parity (1.0), crossovers and targets."""
+    """Treatment/baseline throughput per GPU across the band, with parity (1×), crossovers and targets."""
     base = names.spec_label(c.baseline)
     treat = " / ".join(names.spec_label(a) for a in c.arms[:-1])
-    title = f"{treat} / {base} throughput per GPU across the matched band"
+    title = f"{treat} vs {base}: throughput per GPU ratio across the matched band"
     ratio = c.curves[c.curves.series == "ratio"]
     if c.band is None or ratio.empty:
-        why = [n for n in c.notes if "overlap" in n or "no measured points" in n or "curve" in n]
-        head = (f"{treat} and {base} do not overlap in interactivity: no matched band, no ratio."
-                if c.band is None else "No ratio curve for this comparison's semantics.")
-        return _message(title, [head, *why, c.config.title], name="no_band")
+        why = [n for n in c.notes if "overlap" in n or "no measured points" in n or "no curve" in n]
+        if c.band is None:
+            lines = [f"{treat} and {base} do not overlap in interactivity: no matched band, so no ratio.", *why]
+        else:  # compare() samples the ratio curve only over a frontier-overlap band
+            lines = [f"No ratio curve for a {c.band.kind} band ({c.semantics} semantics); the ratio at each target:",
+                     *(f"{fmt.fmt_interactivity(t.interactivity)} tok/s/user: "
+                       f"{fmt.fmt_ratio(t.ratio) if t.ratio is not None else fmt.NOT_MEASURED}" for t in c.targets)]
+        return _message(title, [*lines, c.title], name="no_band" if c.band is None else "no_ratio_curve")
+    low, high = float(c.band.low), float(c.band.high)
     frame = pd.DataFrame({"arm": [names.spec_label(a) for a in ratio["arm"]],
-                          "interactivity": ratio["interactivity"].astype(float),
-                          "ratio": ratio["ratio"].astype(float)})
-    y = alt.Y("ratio:Q", scale=alt.Scale(type="log"), title=f"{treat} ÷ {base} throughput per GPU (×)",
-              axis=_y_axis("format(datum.value, '.2~f') + '×'", f"{treat} ÷ {base} throughput/GPU (×)"))
-    x = alt.X("interactivity:Q", title="Interactivity (tok/s/user)",
-              axis=alt.Axis(labelFontSize=FONT, titleFontSize=FONT + 1))
-    colour = _colour(c, legend=len(c.arms) > 2)
-    line = alt.Chart(frame).mark_line(interpolate="linear", strokeWidth=2.4).encode(
-        x=x, y=y, color=colour, detail="arm:N",
-        tooltip=[alt.Tooltip("arm:N", title="Arm"),
+                          "interactivity": ratio["interactivity"].astype(float).to_numpy(),
+                          "ratio": ratio["ratio"].astype(float).to_numpy()})
+    y = _y_log("ratio", f"{treat} ÷ {base} throughput per GPU", "format(datum.value, '.2~f') + '×'",
+               log_ticks([*frame["ratio"], 1.0], range(-3, 4)))
+    line = alt.Chart(frame).mark_line(interpolate="linear", strokeWidth=2.4, clip=True).encode(
+        x=_x((low, high), nice=False), y=y, color=_colour(c, legend=len(c.arms) > 2, arms=c.arms[:-1]), detail="arm:N",
+        tooltip=[alt.Tooltip("arm:N", title="Spec decoding"),
                  alt.Tooltip("interactivity:Q", title="Interactivity (tok/s/user)", format=",.1f"),
                  alt.Tooltip("ratio:Q", title=f"Ratio to {base}", format=".2f")]).properties(name="ratio")
     parity = pd.DataFrame({"ratio": [1.0], "label": ["parity (1×)"]})
-    parity_rule = alt.Chart(parity).mark_rule(color="#222222", strokeWidth=1.2).encode(y="ratio:Q").properties(
-        name="parity")
-    parity_text = alt.Chart(parity).mark_text(align="right", baseline="bottom", dx=-4, dy=-3, fontSize=LABEL_FONT,
-                                              color="#222222").encode(
-        y="ratio:Q", x=alt.value(WIDTH), text="label:N").properties(name="parity_label")
-    layers = [line, parity_rule, parity_text]
+    layers = [line,
+              alt.Chart(parity).mark_rule(color="#222222", strokeWidth=1.2).encode(y="ratio:Q").properties(
+                  name="parity"),
+              alt.Chart(parity).mark_text(align="right", baseline="bottom", dx=-4, dy=-3, fontSize=LABEL_FONT,
+                                          color="#222222").encode(
+                  y="ratio:Q", x=alt.value(WIDTH), text="label:N").properties(name="parity_label")]
 
-    labels = [(float(t.interactivity), f"{fmt.fmt_interactivity(t.interactivity)} tok/s/user", "center")
-              for t in c.targets]
-    labels += [(float(x.interactivity), f"crossover ~{x.interactivity:.0f} tok/s/user", "center")
-               for x in c.crossovers]
-    rows = _stagger(labels, float(frame["interactivity"].max()) * 1.0)
-    n_targets = len(c.targets)
-    layers += _target_rule_layers(c, rows[:n_targets])
-    if c.targets:
-        tv = pd.DataFrame([{"interactivity": float(t.interactivity), "ratio": float(t.ratio),
-                            "label": fmt.fmt_ratio(t.ratio)} for t in c.targets if t.ratio is not None])
-        if len(tv):
-            layers.append(alt.Chart(tv).mark_point(shape="diamond", filled=True, size=90,
-                                                   color=arm_colours(c.arms)[c.treatment]).encode(
-                x="interactivity:Q", y="ratio:Q",
-                tooltip=[alt.Tooltip("interactivity:Q", title="Target (tok/s/user)", format=",.1f"),
-                         alt.Tooltip("ratio:Q", title=f"Ratio to {base}", format=".2f")]).properties(
-                name="target_ratios"))
-            layers.append(alt.Chart(tv).mark_text(align="left", dx=7, dy=-9, fontSize=LABEL_FONT,
-                                                  fontWeight="bold", color="#222222").encode(
-                x="interactivity:Q", y="ratio:Q", text="label:N").properties(name="target_ratio_labels"))
+    first = f" {names.spec_label(c.treatment)}" if len(c.arms) > 2 else ""  # Target.ratio is the first arm's
+    targets = [(x, f"{s}: {fmt.fmt_ratio(t.ratio)}{first}" if t.ratio is not None else s)
+               for (x, s), t in zip(_target_items(c), c.targets, strict=True)]
+    crossings = _crossover_items(c, low, high)
+    labelled = [(x, s) for x, s in crossings if s is not None]
+    rows = place_labels(targets + labelled, low, high)
+    layers += _target_layers(c, rows[:len(targets)], targets)
+    cross_rows = iter(rows[len(targets):])
     if c.crossovers:
-        cross = pd.DataFrame({"interactivity": [float(x.interactivity) for x in c.crossovers],
-                              "label": [f"crossover ~{x.interactivity:.0f} tok/s/user" for x in c.crossovers],
-                              "leader": [f"{names.spec_label(x.leader_above)} leads above" for x in c.crossovers],
-                              "row": rows[n_targets:]})
-        layers.append(alt.Chart(cross).mark_rule(color=CROSSOVER_COLOUR, strokeWidth=1.6).encode(
-            x="interactivity:Q", tooltip=[alt.Tooltip("label:N", title="Crossover"),
-                                          alt.Tooltip("leader:N", title="Winner")]).properties(name="crossovers"))
-        layers += _row_labels(cross, "crossover_labels", CROSSOVER_COLOUR)
-    sub = f"Above 1×: {treat} delivers more throughput per GPU than {base} at the same interactivity."
-    return alt.layer(*layers).properties(width=WIDTH, height=HEIGHT, title=_title(title, _subtitle(c, sub)),
-                                         description=f"{title} (log y), {c.config.title}")
+        flags = [next(cross_rows) if s is not None else -1 for _, s in crossings]
+        tips = [f"~{x.interactivity:.1f} tok/s/user: {names.spec_label(x.leader_above)} leads above, "
+                f"{names.spec_label(x.leader_below)} below" for x in c.crossovers]
+        frame_x = pd.DataFrame({"interactivity": [x for x, _ in crossings], "label": [s or "" for _, s in crossings],
+                                "tip": tips, "row": flags})
+        layers += _flag_layers(frame_x, "crossover", CROSSOVER_COLOUR, None)
+    marks = pd.DataFrame([{"interactivity": float(t.interactivity), "ratio": float(t.ratio)}
+                          for t in c.targets if t.ratio is not None])
+    if len(marks):
+        tips = [alt.Tooltip("interactivity:Q", title="Target (tok/s/user)", format=",.1f"),
+                alt.Tooltip("ratio:Q", title=f"Ratio to {base}", format=".2f")]
+        layers.append(alt.Chart(marks).mark_point(shape="diamond", filled=True, size=100, opacity=1, stroke="white",
+                                                  strokeWidth=1, color=arm_colours(c.arms)[c.treatment]).encode(
+            x="interactivity:Q", y="ratio:Q", tooltip=tips).properties(name="target_ratios"))
+    sub = (f"Above 1×, {treat} delivers more throughput per GPU than {base} at the same interactivity; "
+           "dashed: targets" + (", purple: crossovers." if c.crossovers else "."))
+    return alt.layer(*layers).properties(width=WIDTH, height=HEIGHT,
+                                         title=_title(title, [c.title, sub]),
+                                         description=f"{title} (log y), {c.title}")
 
 
 def report_charts(c: Comparison) -> dict:
-    """The report's three charts, by name."""
+    """The report's three charts by name: ``throughput``, ``cost``, ``ratio``."""
     return {"throughput": chart_throughput(c), "cost": chart_cost(c), "ratio": chart_ratio(c)}

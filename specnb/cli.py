@@ -104,7 +104,7 @@ def render_text(c) -> str:
     from . import fmt, narrative
     from .table import terminal_table
 
-    out = [c.config.title, "=" * len(c.config.title)]
+    out = [c.title, "=" * len(c.title)]
     rate = c.rate
     out.append(f"Cost table {rate.table}, {rate.provider}: "
                f"{'$' + format(rate.usd_per_gpu_hour, 'g') + '/GPU-h' if rate.usd_per_gpu_hour else 'no rate'}, "

@@ -60,11 +60,6 @@ class Config:
         safe = "".join(c if c.isalnum() or c in "-._" else "_" for c in raw)
         return safe[:120]
 
-    @property
-    def title(self) -> str:
-        return (f"{names.hardware_label(self.hardware)} {self.precision.upper()}: MTP vs Off — "
-                f"{names.model_label(self.model)} · {self.sequence}")
-
     def to_dict(self) -> dict:
         return {"model": self.model, "hardware": self.hardware, "precision": self.precision,
                 "isl": self.isl, "osl": self.osl}
@@ -102,6 +97,7 @@ class Target:
     arms: dict
     winner: str | None  # arm with the highest throughput/GPU; None if tied or not comparable
     ratio: float | None  # first arm's throughput / baseline's (last arm)
+    ratios: dict = field(default_factory=dict)  # every non-baseline arm's throughput / baseline's
 
 
 @dataclass(frozen=True)
@@ -147,6 +143,14 @@ class Comparison:
     curves: pd.DataFrame
     notes: tuple
     provenance: dict = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        """Report title, e.g. ``B200 FP4: MTP vs Off — DeepSeek R1 · 1k/1k``."""
+        cfg = self.config
+        versus = " vs ".join(names.spec_label(a) for a in self.arms)
+        return (f"{names.hardware_label(cfg.hardware)} {cfg.precision.upper()}: {versus} — "
+                f"{names.model_label(cfg.model)} · {cfg.sequence}")
 
     @property
     def treatment(self) -> str:
@@ -348,10 +352,14 @@ def _sample_curves(frontiers: dict, fitted: dict, arms: tuple, band: Band | None
             "series": "arm", "arm": arm, "interactivity": xs, "throughput_per_gpu": tput,
             "cost_per_mtok": costs.cost_per_mtok(rate.usd_per_gpu_hour, chosen),
             "tok_s_per_mw": costs.tok_s_per_mw(rate.kw_per_gpu, chosen), "ratio": np.nan}))
-    if band is not None and band.kind == "frontier overlap" and all(frontiers[a].size >= 2 for a in arms):
+    if band is not None and all(frontiers[a].size >= 2 for a in arms):
         base = fitted[arms[-1]]["throughput_per_gpu"]
-        extra = [c.interactivity for c in crossovers] + [t for t in targets if band.low <= t <= band.high]
-        xs = np.unique(np.concatenate([np.linspace(band.low, band.high, CURVE_SAMPLES), extra]))
+        low = max(frontiers[a].x[0] for a in arms)
+        high = min(frontiers[a].x[-1] for a in arms)
+        knots = np.concatenate([frontiers[a].x for a in arms])
+        extra = [c.interactivity for c in crossovers] + [t for t in targets if low <= t <= high] + \
+            [k for k in knots if low <= k <= high]
+        xs = np.unique(np.concatenate([np.linspace(low, high, CURVE_SAMPLES), extra])) if low < high else np.array([])
         for arm in arms[:-1]:
             ratio = fitted[arm]["throughput_per_gpu"](xs) / base(xs)
             frames.append(pd.DataFrame({"series": "ratio", "arm": arm, "interactivity": xs,
@@ -479,7 +487,10 @@ def compare(dataset: Dataset, model: str, hardware: str, precision: str, sequenc
     for t in chosen:
         values = {arm: _arm_values(fitted[arm], frontiers[arm], t, semantics, rate, token_type) for arm in arms}
         winner, ratio = _winner(values, arms)
-        results.append(Target(t, band.position(t), values, winner, ratio))
+        base_tput = values[arms[-1]].throughput_per_gpu
+        ratios = {a: (values[a].throughput_per_gpu / base_tput if _finite(values[a].throughput_per_gpu)
+                      and _finite(base_tput) else None) for a in arms[:-1]}
+        results.append(Target(t, band.position(t), values, winner, ratio, ratios))
 
     crossings: list[Crossover] = []
     if band is not None:
@@ -503,8 +514,8 @@ def compare(dataset: Dataset, model: str, hardware: str, precision: str, sequenc
 # ---------------------------------------------------------------------------------------------- export
 
 
-def _num(v, digits: int = 6):
-    """JSON-safe number: NaN/None → null, floats to ``digits`` significant digits (stable output)."""
+def _num(v):
+    """JSON-safe number: NaN/None → null; floats kept at full precision (what the report formats)."""
     if v is None:
         return None
     if isinstance(v, (bool, np.bool_)):
@@ -512,10 +523,7 @@ def _num(v, digits: int = 6):
     if isinstance(v, (int, np.integer)):
         return int(v)
     v = float(v)
-    if not math.isfinite(v):
-        return None
-    r = float(f"{v:.{digits}g}")
-    return int(r) if r.is_integer() and abs(r) >= 1e5 else r
+    return v if math.isfinite(v) else None
 
 
 def _arm_dict(v: ArmValues) -> dict:
@@ -550,11 +558,12 @@ def _to_dict(c: Comparison) -> dict:
         "band": band,
         "crossovers": [_num(x.interactivity) for x in c.crossovers],
         "targets": [{"interactivity": _num(t.interactivity), "position": t.position, "winner": t.winner,
-                     "ratio": _num(t.ratio), "arms": {a: _arm_dict(v) for a, v in t.arms.items()}}
+                     "ratio": _num(t.ratio), "ratios": {a: _num(r) for a, r in t.ratios.items()},
+                     "arms": {a: _arm_dict(v) for a, v in t.arms.items()}}
                     for t in c.targets],
         "crossover_details": [{"interactivity": _num(x.interactivity), "leader_above": x.leader_above,
                                "leader_below": x.leader_below} for x in c.crossovers],
-        "labels": {"title": c.config.title, "model": names.model_label(c.config.model),
+        "labels": {"title": c.title, "model": names.model_label(c.config.model),
                    "hardware": names.hardware_label(c.config.hardware), "sequence": c.config.sequence,
                    "arms": {a: names.spec_label(a) for a in c.arms}},
         "engines": {a: list(e) for a, e in c.engines.items()},

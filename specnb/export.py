@@ -36,7 +36,7 @@ import importlib
 import json
 import re
 import threading
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~10 ms)
@@ -48,10 +48,10 @@ if TYPE_CHECKING:
 __all__ = [
     "CHART_MIMETYPE",
     "TEMPLATES_DIR",
-    "ChartPreprocessor",
-    "ChartSVGPreprocessor",
-    "SpecnbHTMLExporter",
-    "SpecnbPDFExporter",
+    "ChartPreprocessor",  # noqa: F822 - created on first access by __getattr__
+    "ChartSVGPreprocessor",  # noqa: F822 - created on first access by __getattr__
+    "SpecnbHTMLExporter",  # noqa: F822 - created on first access by __getattr__
+    "SpecnbPDFExporter",  # noqa: F822 - created on first access by __getattr__
     "export_html",
     "export_pdf",
 ]
@@ -95,20 +95,46 @@ def _import_optional(module: str, purpose: str) -> Any:
         return importlib.import_module(module)
     except ImportError as exc:  # pragma: no cover - depends on the environment
         pip_name = _PIP_NAMES.get(module, module)
-        raise RuntimeError(
-            f"{purpose} needs the {pip_name!r} package, which is not installed; "
-            f"run: pip install {pip_name}"
-        ) from exc
+        from .errors import MissingDependencyError
+
+        msg = (f"{purpose} needs the {pip_name!r} package, which is not installed; run: pip install {pip_name} "
+               "(or pip install 'specnb[reports]')")
+        raise MissingDependencyError(msg) from exc
 
 
-@lru_cache(maxsize=None)
+@cache
 def _vega_bundle(vl_version: str | None) -> str:
-    """Vega + Vega-Lite + Vega-Embed as one script (about 0.9 MB; ~2 s the first time)."""
+    """Vega + Vega-Lite + Vega-Embed as one script (about 0.9 MB).
+
+    vl-convert takes ~2 s to assemble it, so the result is kept in a per-user cache file keyed by the
+    vl-convert and Vega-Lite versions (``$SPECNB_CACHE``, else ``$XDG_CACHE_HOME/specnb`` or ``~/.cache/specnb``).
+    """
     vl_convert = _import_optional("vl_convert", "Inlining Vega in HTML reports")
+    cache = _cache_dir() / f"vega-bundle-{vl_convert.__version__}-{vl_version or 'default'}.js"
+    try:
+        return cache.read_text(encoding="utf-8")
+    except OSError:
+        pass
     # The bundle defines window.vega, window.vegaLite and window.vegaEmbed. It
     # holds no "</script" today; escape it anyway so it can never end the tag.
     # Only that sequence: a blanket "</" -> "<\\/" breaks regex literals (/</g).
-    return _END_SCRIPT.sub(r"<\\/\1", vl_convert.javascript_bundle(vl_version=vl_version))
+    bundle = _END_SCRIPT.sub(r"<\\/\1", vl_convert.javascript_bundle(vl_version=vl_version))
+    try:
+        from .atomic import write_text
+
+        write_text(cache, bundle)
+    except OSError:  # a read-only home only costs speed
+        pass
+    return bundle
+
+
+def _cache_dir() -> Path:
+    import os
+
+    if os.environ.get("SPECNB_CACHE"):
+        return Path(os.environ["SPECNB_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "specnb"
 
 
 def _chart_of(data: dict[str, Any]) -> tuple[str, str, dict[str, Any]] | None:
@@ -171,7 +197,7 @@ def _define() -> dict[str, type]:
 
         Raises
         ------
-        RuntimeError
+        specnb.errors.BuildError
             If a ``text/html`` output would load scripts from the network, as
             Altair's default renderer does.
         """
@@ -189,13 +215,16 @@ def _define() -> dict[str, type]:
                         if isinstance(html, list):
                             html = "".join(html)
                         if _NETWORK_HTML.search(html):
-                            raise RuntimeError(
+                            msg = (
                                 f"cell {cell_index}, output {output_index}: this text/html "
                                 "output loads JavaScript from the network (Altair's default "
                                 "'html' renderer does), so the report would not work "
                                 "offline; display charts as a Vega-Lite mime bundle "
                                 "{'application/vnd.vegalite.v6+json': chart.to_dict()}"
                             )
+                            from .errors import BuildError
+
+                            raise BuildError(msg)
                         continue
                     _mimetype, mode, spec = chart
                     chart_id = f"specnb-chart-{cell_index}-{output_index}"
@@ -217,20 +246,18 @@ def _define() -> dict[str, type]:
         """
 
         def preprocess(self, nb, resources):
-            vl_convert = _import_optional("vl_convert", "Converting charts to SVG")
             vl_version = resources.get("specnb", {}).get("vegalite_version") or None
             for cell in nb.cells:
                 for output in cell.get("outputs", []):
                     chart = output.get("data", {}).get(CHART_MIMETYPE)
                     if chart is None:
                         continue
+                    vl_convert = _import_optional("vl_convert", "Converting charts to SVG")
                     spec = chart["spec"]
                     if chart["mode"] == "vega":
                         svg = vl_convert.vega_to_svg(spec, allowed_base_urls=[])
                     else:
-                        svg = vl_convert.vegalite_to_svg(
-                            spec, vl_version=vl_version, allowed_base_urls=[]
-                        )
+                        svg = vl_convert.vegalite_to_svg(spec, vl_version=vl_version, allowed_base_urls=[])
                     info = {"chart_id": chart["id"], "alt": _alt_text(spec)}
                     bound = _bound_params(spec)
                     if bound:
@@ -363,9 +390,7 @@ def _define() -> dict[str, type]:
     return classes
 
 
-_LAZY = frozenset(
-    {"ChartPreprocessor", "ChartSVGPreprocessor", "SpecnbHTMLExporter", "SpecnbPDFExporter"}
-)
+_LAZY = frozenset({"ChartPreprocessor", "ChartSVGPreprocessor", "SpecnbHTMLExporter", "SpecnbPDFExporter"})
 _define_lock = threading.Lock()
 
 
@@ -375,7 +400,8 @@ def __getattr__(name: str) -> Any:
             if name not in globals():
                 globals().update(_define())
         return globals()[name]
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)
 
 
 def __dir__() -> list[str]:
@@ -385,7 +411,7 @@ def __dir__() -> list[str]:
 _use_lock = threading.Lock()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _exporter(name: str) -> Any:
     """The process-wide exporter instance called ``name``."""
     return __getattr__(name)()

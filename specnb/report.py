@@ -66,7 +66,7 @@ def header(c: Comparison) -> Fragment:
     card_html = "".join(f'<div class="specnb-card"><div class="k">{k}</div><div class="v">{v}</div>'
                         f'<div class="s">{s}</div></div>' for k, v, s in cards)
     return Fragment(
-        f'<header class="specnb-header"><h1>{_e(cfg.title)}</h1><p class="specnb-sub">{sub}</p>'
+        f'<header class="specnb-header"><h1>{_e(c.title)}</h1><p class="specnb-sub">{sub}</p>'
         f'<p class="specnb-headline">{_e(narrative.headline(c))}</p>'
         f'<div class="specnb-cards">{card_html}</div></header>')
 
@@ -190,9 +190,8 @@ class ChartOutput:
 
         major = alt.SCHEMA_VERSION.lstrip("v").split(".")[0]
         spec = self.chart.to_dict()
-        title = spec.get("title", "chart")
-        title = title.get("text", "chart") if isinstance(title, dict) else title
-        return {f"application/vnd.vegalite.v{major}+json": spec, "text/plain": f"<chart: {title}>"}
+        return {f"application/vnd.vegalite.v{major}+json": spec,
+                "text/plain": f"<chart: {spec.get('description', 'chart')}>"}
 
 
 def chart(c_chart) -> ChartOutput:

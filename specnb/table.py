@@ -87,7 +87,7 @@ table.specnb-table caption{caption-side:bottom;text-align:left;color:#555;font-s
 def comparison_html(c: Comparison, *, include_css: bool = True) -> str:
     """The comparison table as an HTML fragment; every data-derived string is escaped."""
     esc = html.escape
-    title = esc(c.config.title)
+    title = esc(c.title)
     if not c.comparable:
         notes = "".join(f"<li>{esc(n)}</li>" for n in c.notes)
         return (TABLE_CSS if include_css else "") + f'<div class="specnb-table"><strong>{title}</strong>' \

@@ -13,3 +13,4 @@ def bundled():
     import specnb
 
     return specnb.load()
+from browser import chromium_fixture  # noqa: E402,F401  (session fixture "chromium")

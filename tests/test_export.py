@@ -16,7 +16,8 @@ import pytest
 nbformat = pytest.importorskip("nbformat")
 pytest.importorskip("nbconvert")
 
-from specnb import export  # noqa: E402
+from specnb import export
+from specnb.errors import BuildError, MissingDependencyError  # noqa: E402
 
 DATA = Path(__file__).parent / "data" / "export"
 
@@ -59,13 +60,9 @@ def _chart_spec() -> dict:
 
 def _table_html(rows: int = 3) -> str:
     body = "".join(
-        f"<tr><td>target {i} throughput/GPU</td><td>{2464.4 + i:.1f}</td><td>605.5</td></tr>"
-        for i in range(rows)
+        f"<tr><td>target {i} throughput/GPU</td><td>{2464.4 + i:.1f}</td><td>605.5</td></tr>" for i in range(rows)
     )
-    return (
-        "<table><thead><tr><th>metric</th><th>MTP</th><th>Off</th></tr></thead>"
-        f"<tbody>{body}</tbody></table>"
-    )
+    return f"<table><thead><tr><th>metric</th><th>MTP</th><th>Off</th></tr></thead><tbody>{body}</tbody></table>"
 
 
 def _notebook(spec: dict | str, *, table_rows: int = 3, mimetype: str = VEGALITE_V6):
@@ -74,9 +71,7 @@ def _notebook(spec: dict | str, *, table_rows: int = 3, mimetype: str = VEGALITE
     nb = v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.cells = [
-        v4.new_markdown_cell(
-            "# B200 FP4: MTP vs Off\n\nMTP delivers **4.07×** the throughput per GPU."
-        ),
+        v4.new_markdown_cell("# B200 FP4: MTP vs Off\n\nMTP delivers **4.07×** the throughput per GPU."),
         v4.new_code_cell(
             CODE_SOURCES[0],
             execution_count=1,
@@ -150,9 +145,7 @@ def test_import_is_cheap():
         "'jinja2', 'traitlets') if m in sys.modules])"
     )
     root = Path(__file__).resolve().parents[1]
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
-    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
 
@@ -241,7 +234,7 @@ def test_altair_default_renderer_output_is_rejected(spec):
     nb = _notebook(spec)
     altair_html = (DATA / "altair_html_renderer_output.html").read_text()
     nb.cells[1].outputs[0].data["text/html"] = altair_html
-    with pytest.raises(RuntimeError, match=r"cell 1, output 0: .*network"):
+    with pytest.raises(BuildError, match=r"cell 1, output 0: .*network"):
         export.export_html(nb)
 
 
@@ -348,7 +341,7 @@ def test_pdf_page_size_is_configurable(nb):
 
 def test_missing_weasyprint_says_what_to_install(nb, monkeypatch):
     monkeypatch.setitem(sys.modules, "weasyprint", None)  # makes the import fail
-    with pytest.raises(RuntimeError, match="pip install weasyprint"):
+    with pytest.raises(MissingDependencyError, match="pip install weasyprint"):
         export.SpecnbPDFExporter().from_notebook_node(nb)
 
 

@@ -1,0 +1,122 @@
+"""The report suite end to end: a real build of two configurations on the bundled data."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from specnb import build
+from specnb.errors import UsageError
+
+pytestmark = pytest.mark.slow
+TWO = ("dsr1-b200-fp4-1k1k", "dsr1-mi355x-fp8-8k1k")
+
+
+def run_cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "specnb.cli", "build", "--no-progress", *args],
+                          capture_output=True, text=True, cwd=cwd)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    out = tmp_path_factory.mktemp("reports")
+    proc = run_cli("--out", str(out), "--only", TWO[0], "--only", TWO[1])
+    assert proc.returncode == 0, proc.stderr
+    return out, proc
+
+
+def test_outputs_exist(built):
+    out, proc = built
+    for slug in TWO:
+        for name in ("report.html", "report.pdf", "comparison.json", "comparison.csv"):
+            assert (out / slug / name).stat().st_size > 0
+    assert "Built 2" in proc.stdout
+    index = (out / "index.html").read_text()
+    for slug in TWO:
+        assert f'href="{slug}/report.html"' in index and f'href="{slug}/report.pdf"' in index
+
+
+def test_comparison_json_shape(built):
+    out, _ = built
+    for slug in TWO:
+        d = json.loads((out / slug / "comparison.json").read_text())
+        assert d["schema"] == "specnb.comparison/1" and d["semantics"] == "specnb"
+        assert list(d)[:8] == ["schema", "config", "arms", "semantics", "cost", "band", "crossovers", "targets"]
+        assert set(d["cost"]) == {"table", "provider", "token_type", "usd_per_gpu_hour", "kw_per_gpu"}
+        for t in d["targets"]:
+            for arm in d["arms"]:
+                assert {"throughput_per_gpu", "cost_per_mtok", "tok_s_per_mw", "concurrency", "clamped",
+                        "in_range"} <= set(t["arms"][arm])
+
+
+def test_json_equals_in_process_comparison(built):
+    """The built file holds exactly the numbers compare() gives in-process."""
+    import specnb
+    from specnb.report import comparison_json_text
+
+    out, _ = built
+    c = specnb.compare("dsr1", "b200", "fp4", "1k/1k")
+    assert (out / TWO[0] / "comparison.json").read_text() == comparison_json_text(c)
+
+
+def test_pdf_text_has_table_numbers(built):
+    import pypdf
+
+    from specnb import fmt
+
+    out, _ = built
+    d = json.loads((out / TWO[0] / "comparison.json").read_text())
+    text = "".join(p.extract_text() for p in pypdf.PdfReader(out / TWO[0] / "report.pdf").pages)
+    text = text.replace("\n", " ")
+    assert "B200 FP4: MTP vs Off" in text
+    for t in d["targets"]:
+        for arm in ("mtp", "none"):
+            v = t["arms"][arm]
+            assert fmt.fmt_throughput(v["throughput_per_gpu"]) in text
+            assert fmt.fmt_cost(v["cost_per_mtok"]) in text
+
+
+def test_rerun_rebuilds_nothing(built):
+    out, _ = built
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+    proc = run_cli("--out", str(out), "--only", TWO[0], "--only", TWO[1])
+    assert proc.returncode == 0
+    assert "Nothing to rebuild: 2 report(s) up to date" in proc.stdout
+    after = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+    assert before == after
+
+
+def test_plan_marks_changed_cost_as_stale(built):
+    out, _ = built
+    opts = build.BuildOptions(out=out, only=TWO)
+    _, jobs = build.plan(opts)
+    assert not any(j.stale for j in jobs)
+    _, jobs = build.plan(build.BuildOptions(out=out, only=TWO, gpu_cost={"b200": 2.0}))
+    assert all(j.stale for j in jobs)  # every report is re-planned: options are part of each digest
+
+
+def test_unknown_only_pattern():
+    with pytest.raises(UsageError, match=r"--only 'nope-\*' matches no configuration; names look like: dsr1-"):
+        build.plan(build.BuildOptions(out=Path("/nonexistent"), only=("nope-*",)))
+
+
+def test_inferencex_2026_04_through_build(tmp_path):
+    proc = run_cli("--out", str(tmp_path), "--only", TWO[0], "--format", "json", "--semantics", "inferencex",
+                   "--cost-table", "2026-04")
+    assert proc.returncode == 0, proc.stderr
+    d = json.loads((tmp_path / TWO[0] / "comparison.json").read_text())
+    assert d["semantics"] == "inferencex" and d["cost"]["table"] == "2026-04"
+    assert d["cost"]["usd_per_gpu_hour"] == 1.95
+    assert not (tmp_path / TWO[0] / "report.html").exists()
+
+
+@pytest.mark.browser
+def test_report_renders_offline_in_chromium(built, chromium):
+    out, _ = built
+    report = chromium.inspect(out / TWO[0] / "report.html", min_views=3)
+    report.assert_clean(min_views=3)
+    assert report.svg_marks > 50
+    index = chromium.inspect(out / "index.html", min_views=1)
+    index.assert_clean(min_views=1)

@@ -1,0 +1,322 @@
+"""Charts: valid Vega-Lite, every value drawn, deterministic specs, offline, safe text, and edge cases.
+
+Counts are taken from the rendered SVG (vl-convert), where each layer's marks sit in a group named after
+the layer (``<g class="mark-symbol role-mark points_frontier_marks">``), so they prove the folded and
+filtered data really reach the screen, not only the spec.
+"""
+
+import hashlib
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from collections import Counter
+
+import pandas as pd
+import pytest
+from conftest import ROOT
+from rows import api_row, write
+
+import specnb
+from specnb import comparison
+
+alt = pytest.importorskip("altair")
+vlc = pytest.importorskip("vl_convert")
+from specnb import charts  # noqa: E402  (after the importorskip of its dependency)
+
+HOSTILE = "<script>alert(1)</script>"
+MTP = [(20, 1000, 64), (40, 800, 32), (60, 500, 16), (100, 200, 4), (45, 300, 8)]  # the last one is dominated
+OFF = [(10, 1500, 128), (30, 900, 64), (50, 300, 8), (80, 100, 2)]
+
+
+def arm_rows(spec, pts, framework="sglang", hardware="b200"):
+    return [api_row(spec_method=spec, conc=int(c), framework=framework, hardware=hardware,
+                    metrics={"median_intvty": float(x), "tput_per_gpu": float(y), "output_tput_per_gpu": y / 2,
+                             "input_tput_per_gpu": y / 2})
+            for x, y, c in pts]
+
+
+def synthetic(tmp_path, rows, hardware="b200", **kw):
+    ds = specnb.load(write(tmp_path / "d.json", rows))
+    return comparison.compare(ds, "dsr1", hardware, "fp4", "1k/1k", **kw)
+
+
+DIGESTS = ("import hashlib, json, specnb; from specnb import charts; "
+           "c = specnb.compare('dsr1', 'b200', 'fp4', '1k/1k'); "
+           "print(json.dumps({k: hashlib.sha256(v.to_json().encode()).hexdigest() "
+           "for k, v in charts.report_charts(c).items()}))")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def other_process():
+    """The same charts built in a fresh interpreter (another hash seed), started first to overlap the tests."""
+    env = {**__import__("os").environ, "PYTHONHASHSEED": "12345"}
+    proc = subprocess.Popen([sys.executable, "-c", DIGESTS], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    yield proc
+    proc.kill() if proc.poll() is None else None
+    proc.communicate()
+
+
+@pytest.fixture(scope="module")
+def b200(bundled):
+    return specnb.compare("dsr1", "b200", "fp4", "1k/1k", data=bundled)
+
+
+@pytest.fixture(scope="module")
+def b200_charts(b200):
+    return charts.report_charts(b200)
+
+
+def rendered(chart) -> Counter:
+    """Number of drawn items per layer name, from the SVG."""
+    svg = vlc.vegalite_to_svg(chart.to_json(), allowed_base_urls=[])
+    assert svg.startswith("<svg") and "<path" in svg
+    counts = Counter()
+    for group in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}g"):
+        classes = group.get("class", "").split()
+        if "role-mark" in classes and classes[-1].endswith("_marks"):
+            counts[classes[-1].removesuffix("_marks")] += len(list(group))
+    return counts
+
+
+def total(counts: Counter, prefix: str) -> int:
+    return sum(n for name, n in counts.items() if name.startswith(prefix))
+
+
+def measured_values(c) -> int:
+    return sum(1 for t in c.targets for v in t.arms.values() if v.measured)
+
+
+# ---------------------------------------------------------------------------------------------- bundled data
+
+
+def test_throughput_chart_draws_every_point_curve_band_and_target(b200, b200_charts):
+    chart = b200_charts["throughput"]
+    spec = chart.to_dict()  # validates against the Vega-Lite schema
+    assert spec["width"] == charts.WIDTH and spec["height"] == charts.HEIGHT
+    drawn = rendered(chart)
+    p = b200.priced_points
+    assert drawn["points_frontier"] + drawn["points_dominated"] == len(p)
+    assert drawn["points_frontier"] == int(p["on_frontier"].sum())
+    assert drawn["curves"] == len(b200.arms)
+    assert drawn["band"] == 1
+    assert total(drawn, "target_rules") == len(b200.targets) == 3
+    assert total(drawn, "target_labels") == len(b200.targets)
+    assert drawn["target_values"] == measured_values(b200)
+
+
+def test_throughput_chart_has_a_named_select_switching_the_metric(b200, b200_charts):
+    spec = b200_charts["throughput"].to_dict()
+    (param,) = spec["params"]
+    labels = charts.metric_labels("total")
+    assert param["name"] == charts.METRIC_PARAM
+    assert param["bind"]["input"] == "select"
+    assert param["bind"]["options"] == [labels[m] for m in charts.METRICS]
+    assert param["value"] == labels["throughput_per_gpu"]
+    assert charts.METRIC_PARAM in spec["title"]["text"]["expr"]  # the title names the selected metric
+    # each choice of the select draws every point (cost and power exist for every point of a priced GPU)
+    for option in param["bind"]["options"]:
+        chosen = json.loads(json.dumps(spec))
+        chosen["params"][0]["value"] = option
+        svg = vlc.vegalite_to_svg(json.dumps(chosen), allowed_base_urls=[])
+        root = ET.fromstring(svg)
+        points = [g for g in root.iter("{http://www.w3.org/2000/svg}g")
+                  if g.get("class", "").endswith(("points_frontier_marks", "points_dominated_marks"))]
+        assert sum(len(list(g)) for g in points) == len(b200.priced_points), option
+
+
+def test_cost_chart_plots_cost_with_band_and_targets(b200, b200_charts):
+    chart = b200_charts["cost"]
+    spec = chart.to_dict()
+    assert spec["title"]["text"] == "Cost per million tokens vs interactivity"
+    drawn = rendered(chart)
+    assert drawn["points_frontier"] + drawn["points_dominated"] == len(b200.priced_points)
+    assert drawn["band"] == 1 and total(drawn, "target_rules") == len(b200.targets)
+    assert "$1.73" in json.dumps(spec["title"]["subtitle"], ensure_ascii=False)  # the rate it used
+
+
+def test_cost_chart_names_the_token_type(bundled):
+    c = specnb.compare("dsr1", "b200", "fp4", "1k/1k", data=bundled, token_type="output")
+    assert charts.chart_cost(c).to_dict()["title"]["text"] == "Cost per million output tokens vs interactivity"
+
+
+def test_ratio_chart_has_parity_targets_and_labels(b200, b200_charts):
+    chart = b200_charts["ratio"]
+    drawn = rendered(chart)
+    assert drawn["ratio"] == 1 and drawn["parity"] == 1 and drawn["parity_label"] == 1
+    assert total(drawn, "target_rules") == len(b200.targets)
+    assert drawn["target_ratios"] == sum(t.ratio is not None for t in b200.targets)
+    assert total(drawn, "crossover_rules") == len(b200.crossovers) == 0
+
+
+def test_report_charts_returns_the_three(b200_charts):
+    assert list(b200_charts) == ["throughput", "cost", "ratio"]
+    assert isinstance(b200_charts["throughput"], alt.LayerChart)
+
+
+def test_specs_are_small(b200_charts):
+    for name, chart in b200_charts.items():
+        assert len(chart.to_json()) < 150_000, name
+
+
+def test_specs_are_offline(b200_charts):
+    for chart in b200_charts.values():
+        spec = chart.to_dict()
+        text = json.dumps({k: v for k, v in spec.items() if k != "$schema"})
+        assert "http" not in text and '"url"' not in text  # no remote data, fonts or images
+        assert spec["datasets"] and all(isinstance(rows, list) for rows in spec["datasets"].values())
+
+
+def test_charts_do_not_mutate_the_comparison(tmp_path):
+    c = synthetic(tmp_path, arm_rows("mtp", MTP) + arm_rows("none", OFF))
+    before = (c.priced_points.copy(), c.curves.copy(), c.points.copy())
+    charts.report_charts(c)
+    pd.testing.assert_frame_equal(c.priced_points, before[0])
+    pd.testing.assert_frame_equal(c.curves, before[1])
+    pd.testing.assert_frame_equal(c.points, before[2])
+
+
+
+# ---------------------------------------------------------------------------------------------- determinism
+
+
+def test_specs_are_identical_in_process_and_across_processes(b200, b200_charts, other_process):
+    here = {k: hashlib.sha256(v.to_json().encode()).hexdigest() for k, v in b200_charts.items()}
+    assert here == {k: hashlib.sha256(v.to_json().encode()).hexdigest() for k, v in b200_charts.items()}
+    alt.param()  # advance altair's counter for unnamed params: a spec relying on it would now differ
+    again = {k: hashlib.sha256(v.to_json().encode()).hexdigest() for k, v in charts.report_charts(b200).items()}
+    out, err = other_process.communicate(timeout=60)
+    assert other_process.returncode == 0, err
+    assert here == again == json.loads(out)
+
+
+def test_every_param_is_named(b200_charts):
+    for chart in b200_charts.values():
+        text = chart.to_json()
+        assert "param_" not in text and "selector0" not in text
+
+
+# ---------------------------------------------------------------------------------------------- edge cases
+
+
+def test_no_overlap_draws_both_arms_without_band_or_targets(tmp_path):
+    c = synthetic(tmp_path, arm_rows("mtp", [(60, 500, 16), (100, 200, 4)])
+                  + arm_rows("none", [(10, 1500, 128), (30, 900, 64)]))
+    assert c.band is None
+    drawn = rendered(charts.chart_throughput(c))
+    assert drawn["points_frontier"] == 4 and drawn["curves"] == 2
+    assert "band" not in drawn and total(drawn, "target_rules") == 0
+    ratio = charts.chart_ratio(c)
+    assert "do not overlap" in ratio.to_json()
+    rendered(ratio)
+    rendered(charts.chart_cost(c))
+
+
+def test_no_rate_is_said_not_drawn_as_zero(tmp_path):
+    c = synthetic(tmp_path, arm_rows("mtp", MTP, hardware="tpu7") + arm_rows("none", OFF, hardware="tpu7"),
+                  hardware="tpu7")
+    assert c.rate.usd_per_gpu_hour is None
+    cost = charts.chart_cost(c)
+    assert "no rate for TPU7 in table 2026-07" in cost.to_json()
+    assert "points_frontier" not in rendered(cost)
+    spec = charts.chart_throughput(c).to_dict()
+    assert spec["params"][0]["bind"]["options"] == [charts.metric_labels("total")["throughput_per_gpu"]]
+    drawn = rendered(charts.chart_throughput(c))
+    assert drawn["points_frontier"] + drawn["points_dominated"] == len(MTP) + len(OFF)
+    assert drawn["points_dominated"] == 1
+    assert total(rendered(charts.chart_ratio(c)), "target_rules") == len(c.targets)
+
+
+def test_missing_arm_does_not_crash(tmp_path):
+    c = synthetic(tmp_path, arm_rows("mtp", MTP))
+    drawn = rendered(charts.chart_throughput(c))
+    assert drawn["points_frontier"] + drawn["points_dominated"] == len(MTP)
+    assert "no measured points" in charts.chart_ratio(c).to_json()
+    rendered(charts.chart_ratio(c))
+    rendered(charts.chart_cost(c))
+
+
+def test_crossovers_are_ruled_and_labelled(tmp_path):
+    c = synthetic(tmp_path, arm_rows("mtp", [(20, 1000, 64), (40, 800, 32), (60, 500, 16)])
+                  + arm_rows("none", [(20, 1400, 64), (30, 1000, 32), (50, 300, 8), (60, 200, 4)]))
+    assert len(c.crossovers) == 1
+    chart = charts.chart_ratio(c)
+    drawn = rendered(chart)
+    assert total(drawn, "crossover_rules") == 1 and total(drawn, "crossover_labels") == 1
+    assert f"crossover ~{c.crossovers[0].interactivity:.0f} tok/s/user" in chart.to_json()
+
+
+def test_three_arms_get_their_own_colours_and_ratio_lines(tmp_path):
+    eagle = [(15, 1200, 64), (35, 850, 32), (55, 450, 16), (90, 150, 4)]
+    c = synthetic(tmp_path, arm_rows("mtp", MTP) + arm_rows("none", OFF) + arm_rows("eagle", eagle),
+                  arms=("eagle", "mtp", "none"))
+    drawn = rendered(charts.chart_throughput(c))
+    assert drawn["curves"] == 3 and drawn["points_frontier"] + drawn["points_dominated"] == len(c.priced_points)
+    ratio = charts.chart_ratio(c)
+    assert rendered(ratio)["ratio"] == 2  # one line per treatment arm against the baseline
+    scale = ratio.to_dict()["layer"][0]["encoding"]["color"]["scale"]
+    assert scale == {"domain": ["EAGLE", "MTP"], "range": ["#009E73", "#0072B2"]}
+
+
+def test_close_crossovers_share_one_label():
+    c = type("C", (), {"crossovers": [comparison.Crossover(53.4, "none", "mtp"),
+                                      comparison.Crossover(54.6, "mtp", "none")]})()
+    items = charts._crossover_items(c, 27.0, 151.0)
+    assert items == [(53.4, "crossovers ~53, ~55 tok/s/user"), (54.6, None)]
+
+
+def test_inferencex_semantics_without_ratio_curve_says_so(bundled):
+    c = specnb.compare("dsr1", "b200", "fp4", "1k/1k", data=bundled, semantics="inferencex")
+    chart = charts.chart_ratio(c)
+    chart.to_dict()
+    if c.curves[c.curves.series == "ratio"].empty:  # compare() samples no ratio curve for a raw-overlap band
+        text = chart.to_json()
+        assert "No ratio curve" in text
+        assert all(f"{t.interactivity:g} tok/s/user: {charts.fmt.fmt_ratio(t.ratio)}" in text for t in c.targets)
+
+
+def test_data_strings_stay_text(tmp_path):
+    c = synthetic(tmp_path, arm_rows("mtp", MTP, framework=HOSTILE) + arm_rows("none", OFF))
+    chart = charts.chart_throughput(c)
+    spec = chart.to_dict()
+    assert HOSTILE in json.dumps(spec["datasets"])  # it is data...
+    exprs = json.dumps([spec["title"], [layer.get("transform") for layer in spec["layer"]]])
+    assert "script" not in exprs  # ...never part of an expression
+    svg = vlc.vegalite_to_svg(chart.to_json(), allowed_base_urls=[])
+    assert "<script" not in svg
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+
+def test_arm_colours_are_fixed_distinct_and_stable():
+    assert charts.arm_colours(("mtp", "none")) == {"mtp": "#0072B2", "none": "#D55E00"}
+    several = charts.arm_colours(("eagle", "medusa", "lookahead", "mtp", "none"))
+    assert len(set(several.values())) == 5
+    assert several["mtp"] == "#0072B2" and several["eagle"] == "#009E73"
+    assert charts.arm_colours(("medusa", "none"))["medusa"] == charts.arm_colours(("medusa", "mtp"))["medusa"]
+
+
+@pytest.mark.parametrize("xs", [[67, 101, 136], [30, 31, 32, 33], [10, 50, 90], [5, 140, 141, 148], [100], [50, 50]])
+def test_labels_never_overlap_each_other_or_a_rule(xs):
+    items = [(float(x), f"{x} tok/s/user") for x in xs]
+    rows = charts.place_labels(items, 0.0, 150.0)
+    px = charts.WIDTH / 150.0
+    boxes = [(x * px, x * px + len(text) * charts.CHAR_PX + 8, row) for (x, text), row in zip(items, rows, strict=True)]
+    for i, (xi, ri_end, ri) in enumerate(boxes):
+        for j, (xj, rj_end, rj) in enumerate(boxes):
+            if i != j:
+                assert not (ri == rj and xi < rj_end and xj < ri_end), (xs, rows)  # labels overlap
+                assert not (xi < xj <= ri_end and ri <= rj), (xs, rows)  # rule j rises through label i
+
+
+def test_labels_far_apart_share_the_first_row():
+    assert charts.place_labels([(10.0, "10 tok/s/user"), (50.0, "50 tok/s/user"), (90.0, "90 tok/s/user")],
+                               0.0, 150.0) == [0, 0, 0]
+
+
+def test_log_ticks_density_follows_the_span():
+    assert charts.log_ticks([40, 12500], range(1, 4)) == [10, 20, 50, 100, 200, 500, 1000, 2000, 5000]
+    narrow = charts.log_ticks([0.9, 1.3], range(0, 1))
+    assert 1.1 in narrow and 1.2 in narrow
