@@ -61,6 +61,7 @@ class BuildOptions:
     gpu_kw: dict = field(default_factory=dict)
     force: bool = False
     progress: bool = True
+    notebook: Path = REPORT_NOTEBOOK  # the report notebook (a user's own must keep the parameters cell)
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,9 @@ def notebook_params(opts: BuildOptions, cfg: dict) -> dict:
         "targets": list(opts.targets) if opts.targets else None,
         "cost_table": str(Path(opts.cost_table).resolve()) if Path(opts.cost_table).is_file() else opts.cost_table,
         "provider": opts.provider, "token_type": opts.token_type, "semantics": opts.semantics,
-        "gpu_cost": dict(opts.gpu_cost), "gpu_kw": dict(opts.gpu_kw),
+        # only this GPU's overrides: changing b200's rate must not invalidate the other GPUs' reports
+        "gpu_cost": {g: v for g, v in opts.gpu_cost.items() if g == cfg["hardware"]},
+        "gpu_kw": {g: v for g, v in opts.gpu_kw.items() if g == cfg["hardware"]},
     }
 
 
@@ -168,7 +171,12 @@ def plan(opts: BuildOptions, dataset: Dataset | None = None) -> tuple[Dataset, l
         msg = "no configuration has points for both MTP and Off in the given data; see `specnb list --all`"
         raise UsageError(msg)
     slugs = select(sorted(by_slug), opts.only)
-    base = {"code": _code_digest(), "data": sorted(f.sha256 for f in dataset.files),
+    notebook = Path(opts.notebook)
+    if not notebook.is_file():
+        msg = f"--notebook {notebook}: no such notebook"
+        raise UsageError(msg)
+    base = {"code": _code_digest(), "notebook": hashlib.sha256(notebook.read_bytes()).hexdigest(),
+            "data": sorted(f.sha256 for f in dataset.files),
             "cost": _cost_digest(opts.cost_table), "formats": list(opts.formats)}
     jobs = []
     for slug in slugs:
@@ -308,6 +316,54 @@ def _progress(total: int, enabled: bool):
     return tqdm(total=total, unit="report", file=sys.stderr, dynamic_ncols=True, leave=True)
 
 
+def _export_in_worker(job: Job, nb_text: str, formats: tuple) -> dict:
+    """Process-pool entry point: render and write one report (the notebook travels as JSON text)."""
+    import nbformat
+
+    block_slow_imports()
+    return export_job(job, nbformat.reads(nb_text, as_version=4), formats)
+
+
+class Exporter:
+    """Runs ``export_job`` in this process, or in worker processes when PDFs make exporting the bottleneck.
+
+    WeasyPrint takes 1–2 s per report while a warm kernel executes one in well under a second, so with
+    PDFs the exports go to ``workers`` processes and overlap with the kernels.
+    """
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        self.pool = None
+        self.pending: dict = {}
+        if workers > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                            initializer=block_slow_imports)
+
+    def submit(self, job: Job, nb, formats: tuple):
+        if self.pool is None:
+            return export_job(job, nb, formats)
+        import nbformat
+
+        self.pending[self.pool.submit(_export_in_worker, job, nbformat.writes(nb), formats)] = job
+        return None
+
+    def drain(self):
+        """Yield ``(job, entry_or_exception)`` for every export still running, as they finish."""
+        from concurrent.futures import as_completed
+
+        for fut in as_completed(list(self.pending)):
+            job = self.pending.pop(fut)
+            exc = fut.exception()
+            yield job, (exc if exc is not None else fut.result())
+
+    def close(self):
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+
 def run_build(opts: BuildOptions, *, dataset: Dataset | None = None, pool=None) -> BuildResult:
     """Build the suite described by ``opts``; see the module docstring."""
     started = time.perf_counter()
@@ -324,30 +380,48 @@ def run_build(opts: BuildOptions, *, dataset: Dataset | None = None, pool=None) 
     jobs_n = opts.jobs or os.cpu_count() or 1
     if own_pool:
         pool = make_pool(max(1, min(jobs_n, len(stale))), Path.cwd())
+    exporter = Exporter(min(jobs_n, len(stale)) if "pdf" in opts.formats and len(stale) > 2 else 1)
     bar = _progress(len(stale), opts.progress)
+
+    def record(job: Job, outcome) -> None:
+        if isinstance(outcome, (KeyboardInterrupt, SystemExit)):
+            raise outcome
+        if isinstance(outcome, BaseException):  # one failing configuration must not stop the others
+            entries[job.slug] = failure_entry(job, outcome)
+            result.failed.append((job.slug, entries[job.slug]["error"]))
+        else:
+            entries[job.slug] = outcome
+            result.built.append(job.slug)
+        if bar:
+            bar.set_postfix_str(job.slug, refresh=False)
+            bar.update(1)
+
     try:
         if stale:
-            work = [(str(REPORT_NOTEBOOK), {**j.params, "run_metadata": meta}) for j in stale]
+            work = [(str(Path(opts.notebook).resolve()), {**j.params, "run_metadata": meta}) for j in stale]
             for index, nb_or_exc in pool.execute_many(work):
                 job = stale[index]
-                if bar:
-                    bar.set_postfix_str(job.slug, refresh=False)
+                if isinstance(nb_or_exc, BaseException):
+                    record(job, nb_or_exc)
+                    continue
                 try:
-                    if isinstance(nb_or_exc, BaseException):
-                        raise nb_or_exc
-                    entries[job.slug] = export_job(job, nb_or_exc, opts.formats)
-                    result.built.append(job.slug)
+                    entry = exporter.submit(job, nb_or_exc, opts.formats)
                 except (KeyboardInterrupt, SystemExit):
                     raise
-                except BaseException as exc:  # one failing configuration must not stop the others
-                    entries[job.slug] = failure_entry(job, exc)
-                    result.failed.append((job.slug, entries[job.slug]["error"]))
-                if bar:
-                    bar.update(1)
+                except BaseException as exc:
+                    record(job, exc)
+                    continue
+                if entry is not None:
+                    record(job, entry)
+            for job, outcome in exporter.drain():
+                record(job, outcome)
+        result.built.sort()
+        result.failed.sort()
         result.index_written = write_index(opts, jobs, entries, meta, pool, dataset)
     finally:
         if bar:
             bar.close()
+        exporter.close()
         if own_pool and pool is not None:
             pool.close()
     result.seconds = time.perf_counter() - started
@@ -404,6 +478,8 @@ def add_build_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("--jobs", type=int, default=0, help="parallel kernels (default: one per CPU)")
     p.add_argument("--targets", help="interactivities for every report, e.g. 30,50,80 (default 25/50/75 %% of band)")
     p.add_argument("--force", action="store_true", help="rebuild even what is up to date")
+    p.add_argument("--notebook", default=str(REPORT_NOTEBOOK), metavar="IPYNB",
+                   help="report notebook to execute per configuration (default: notebooks/report.ipynb)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -421,7 +497,7 @@ def options_from_args(args) -> BuildOptions:
         cost_table=args.cost_table, provider=args.provider, token_type=args.token_type, semantics=args.semantics,
         gpu_cost=_key_values(args.gpu_cost, "--gpu-cost", numeric=True),
         gpu_kw=_key_values(args.gpu_kw, "--gpu-kw", numeric=True), force=args.force,
-        progress=not args.no_progress)
+        progress=not args.no_progress, notebook=Path(args.notebook))
 
 
 def run_build_command(args) -> int:

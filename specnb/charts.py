@@ -24,12 +24,14 @@ Design choices
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
 
 import altair as alt
 import pandas as pd
+from altair.utils.schemapi import debug_mode
 
 from . import fmt, names
 from .comparison import Comparison
@@ -80,6 +82,55 @@ def arm_colours(arms) -> dict:
     return {a: out[a] for a in arms}
 
 
+# ---------------------------------------------------------------------------------------------- speed
+#
+# A report builds these charts once per configuration, so building them must be cheap. Altair's
+# convenient inputs are what cost: a shorthand string ("arm:N") or a plain dict for an encoding is
+# resolved against the whole Vega-Lite schema, a DataFrame is copied and sanitised column by column,
+# and in debug mode every schema object validates itself on creation. So the builders below run with
+# debug mode off, pass typed channels (``alt.X(field=..., type=...)``) and pass data as ready JSON
+# records. The spec is the same; tests/test_charts.py validates every chart against the schema.
+
+
+def _quiet(builder):
+    """Run ``builder`` with Altair's debug mode off (restored afterwards), so that schema objects do not
+    validate themselves one by one while the chart is assembled; the finished spec is what gets validated."""
+
+    @functools.wraps(builder)
+    def build(*args, **kwargs):
+        with debug_mode(False):
+            return builder(*args, **kwargs)
+
+    return build
+
+
+def _cell(value):
+    """One value as Altair's DataFrame conversion writes it: NaN, ±inf and NA become null."""
+    if value is None or value is pd.NA or (isinstance(value, float) and not math.isfinite(value)):
+        return None
+    return value
+
+
+class _Records(alt.InlineData):
+    """Inline data that copies of a chart share instead of duplicating.
+
+    Altair deep-copies every layer, data included, twice when it layers charts and twice more on each
+    ``to_dict``: with a few hundred records that was most of the build time. These records are built once
+    and never changed, so sharing them is safe (a DataFrame was shared the same way). ``to_dict`` still
+    moves them to the top-level ``datasets``, named by a hash of their content, as it did the DataFrames.
+    """
+
+    def __deepcopy__(self, memo=None):
+        return self
+
+
+def _data(columns: dict[str, list]) -> _Records:
+    """Inline data from equal-length columns of plain Python values (``Series.tolist()``), as records in
+    column order: what Altair made of the same DataFrame, without its per-column copies and checks."""
+    keys = list(columns)
+    return _Records(values=[dict(zip(keys, map(_cell, row))) for row in zip(*columns.values())])
+
+
 # ---------------------------------------------------------------------------------------------- encodings
 
 
@@ -88,19 +139,23 @@ def _colour(c: Comparison, *, legend: bool = True, arms: tuple | None = None) ->
     arms = c.arms if arms is None else arms
     scale = alt.Scale(domain=[names.spec_label(a) for a in arms], range=[colours[a] for a in arms])
     leg = alt.Legend(title="Spec decoding", labelFontSize=FONT, titleFontSize=FONT, symbolOpacity=1) if legend else None
-    return alt.Color("arm:N", scale=scale, legend=leg)
+    return alt.Color(field="arm", type="nominal", scale=scale, legend=leg)
 
 
 def _x(domain: tuple[float, float], *, nice: bool = True) -> alt.X:
     scale = alt.Scale(type="linear", domain=[float(v) for v in domain], nice=nice, zero=False)
-    return alt.X("interactivity:Q", title="Interactivity (tok/s/user)", scale=scale,
+    return alt.X(field="interactivity", type="quantitative", title="Interactivity (tok/s/user)", scale=scale,
                  axis=alt.Axis(labelFontSize=FONT, titleFontSize=FONT + 1))
 
 
 def _y_log(field: str, title, label_expr: str, ticks: list) -> alt.Y:
     axis = alt.Axis(title=title, values=ticks, labelExpr=label_expr, labelFontSize=FONT, titleFontSize=FONT + 1,
                     labelOverlap="greedy", gridOpacity=0.7)
-    return alt.Y(f"{field}:Q", scale=alt.Scale(type="log", nice=False, padding=10), axis=axis)
+    return alt.Y(field=field, type="quantitative", scale=alt.Scale(type="log", nice=False, padding=10), axis=axis)
+
+
+def _tip(field: str, title: str, type_: str = "nominal", **kw) -> alt.Tooltip:
+    return alt.Tooltip(field=field, type=type_, title=title, **kw)
 
 
 def log_ticks(values, exponents: range) -> list[float]:
@@ -117,7 +172,7 @@ def _title(text, subtitle: list[str]) -> alt.Title:
                      subtitleColor="#444444", offset=10)
 
 
-# ---------------------------------------------------------------------------------------------- data frames
+# ---------------------------------------------------------------------------------------------- data
 
 
 def _x_extent(c: Comparison) -> tuple[float, float]:
@@ -142,32 +197,32 @@ def _available_metrics(c: Comparison) -> list[str]:
     return out
 
 
-def _points_frame(c: Comparison, metrics: list[str]) -> pd.DataFrame:
+def _floats(series) -> list:
+    return series.astype(float).tolist()
+
+
+def _points_columns(c: Comparison, metrics: list[str], labels: dict) -> dict[str, list]:
+    """Every measured point with its tooltip fields; metric columns are keyed by their display name."""
     p = c.priced_points
-    frame = pd.DataFrame({
+    columns = {
         "arm": [names.spec_label(a) for a in p["spec_method"]],
-        "engine": p["framework"].fillna("").astype(str),
-        "concurrency": pd.to_numeric(p["conc"]).round().astype("Int64"),
-        "parallelism": p["topology"].fillna("").astype(str),
-        "date": p["date"].fillna("").astype(str),
-        "on_frontier": p["on_frontier"].astype(bool),
-        "interactivity": p["interactivity"].astype(float),
-    })
-    for m in metrics:
-        frame[m] = p[m].astype(float)
-    return frame
+        "engine": p["framework"].fillna("").astype(str).tolist(),
+        "concurrency": pd.to_numeric(p["conc"]).round().astype("Int64").tolist(),
+        "parallelism": p["topology"].fillna("").astype(str).tolist(),
+        "date": p["date"].fillna("").astype(str).tolist(),
+        "on_frontier": p["on_frontier"].astype(bool).tolist(),
+        "interactivity": _floats(p["interactivity"]),
+    }
+    return columns | {labels[m]: _floats(p[m]) for m in metrics}
 
 
-def _curves_frame(c: Comparison, metrics: list[str]) -> pd.DataFrame:
+def _curves_columns(c: Comparison, metrics: list[str], labels: dict) -> dict[str, list]:
     arm = c.curves[c.curves.series == "arm"]
-    frame = pd.DataFrame({"arm": [names.spec_label(a) for a in arm["arm"]],
-                          "interactivity": arm["interactivity"].astype(float).to_numpy()})
-    for m in metrics:
-        frame[m] = arm[m].astype(float).to_numpy()
-    return frame
+    columns = {"arm": [names.spec_label(a) for a in arm["arm"]], "interactivity": _floats(arm["interactivity"])}
+    return columns | {labels[m]: _floats(arm[m]) for m in metrics}
 
 
-def _target_values_frame(c: Comparison, metrics: list[str]) -> pd.DataFrame:
+def _target_values_columns(c: Comparison, metrics: list[str], labels: dict) -> dict[str, list]:
     """Each arm's values at each target where it was measured: the table's numbers, placed on the curves."""
     rows = []
     for t in c.targets:
@@ -178,8 +233,8 @@ def _target_values_frame(c: Comparison, metrics: list[str]) -> pd.DataFrame:
             if v.clamped:
                 target += f" (clamped to {fmt.fmt_interactivity(v.evaluated_at)})"
             row = {"arm": names.spec_label(arm), "target": target, "interactivity": float(v.evaluated_at)}
-            rows.append(row | {m: float(getattr(v, m)) for m in metrics})
-    return pd.DataFrame(rows)
+            rows.append(row | {labels[m]: float(getattr(v, m)) for m in metrics})
+    return {key: [row[key] for row in rows] for key in (rows[0] if rows else ())}
 
 
 # ---------------------------------------------------------------------------------------------- labels
@@ -206,28 +261,29 @@ def place_labels(items: list[tuple[float, str]], low: float, high: float) -> lis
     return [rows[i] for i in range(len(items))]
 
 
-def _flag_layers(frame: pd.DataFrame, name: str, colour: str, dash: list | None) -> list:
+def _flag_layers(flags: dict[str, list], name: str, colour: str, dash: list | None) -> list:
     """Rules at ``interactivity`` rising to a label (``label``) in row ``row`` above the plot.
 
-    Rows with ``row`` < 0 get a rule inside the plot only (no label). One layer per row,
-    since Vega-Lite positions by value per layer.
+    ``flags`` holds the columns ``interactivity``, ``label``, ``tip`` and ``row``. Rows with ``row`` < 0
+    get a rule inside the plot only (no label). One layer per row, since Vega-Lite positions by value per
+    layer; a row's rule and label layers share one dataset.
     """
+    x = alt.X(field="interactivity", type="quantitative")
+    tip = [_tip("tip", name.split("_")[0].capitalize())]
+    rule_mark = {"color": colour, "strokeWidth": 1.3} | ({"strokeDash": dash} if dash else {})
+    text_colour = colour if colour != TARGET_COLOUR else TEXT_COLOUR
     layers = []
-    for row, part in frame.groupby("row", sort=True):
-        row = int(row)
+    for row in sorted(set(flags["row"])):
+        keep = [i for i, r in enumerate(flags["row"]) if r == row]
+        part = _data({key: [values[i] for i in keep] for key, values in flags.items()})
         suffix = row if row >= 0 else "plot"
         top = 0 if row < 0 else -GAP_PX - ROW_PX * row - (LABEL_FONT - 1)
-        rule_mark = {"color": colour, "strokeWidth": 1.3} | ({"strokeDash": dash} if dash else {})
-        layers.append(alt.Chart(part).mark_rule(**rule_mark).encode(
-            x="interactivity:Q", y=alt.value(top), y2=alt.value(HEIGHT),
-            tooltip=[alt.Tooltip("tip:N", title=name.split("_")[0].capitalize())]).properties(
-            name=f"{name}_rules_{suffix}"))
+        layers.append(alt.Chart(part, name=f"{name}_rules_{suffix}").mark_rule(**rule_mark).encode(
+            x=x, y=alt.YValue(top), y2=alt.Y2Value(HEIGHT), tooltip=tip))
         if row >= 0:
-            layers.append(alt.Chart(part).mark_text(
-                align="left", baseline="bottom", dx=4, fontSize=LABEL_FONT,
-                color=colour if colour != TARGET_COLOUR else TEXT_COLOUR).encode(
-                x="interactivity:Q", y=alt.value(-GAP_PX - ROW_PX * row), text="label:N").properties(
-                name=f"{name}_labels_{row}"))
+            layers.append(alt.Chart(part, name=f"{name}_labels_{row}").mark_text(
+                align="left", baseline="bottom", dx=4, fontSize=LABEL_FONT, color=text_colour).encode(
+                x=x, y=alt.YValue(-GAP_PX - ROW_PX * row), text=alt.Text(field="label", type="nominal")))
     return layers
 
 
@@ -260,10 +316,11 @@ def _crossover_items(c: Comparison, low: float, high: float) -> list[tuple[float
 def _band_layer(c: Comparison) -> list:
     if c.band is None:
         return []
-    band = pd.DataFrame([{"low": float(c.band.low), "high": float(c.band.high),
-                          "label": f"{fmt.fmt_band(c.band.shown_low, c.band.shown_high)} tok/s/user ({c.band.kind})"}])
-    return [alt.Chart(band).mark_rect(color=BAND_COLOUR, opacity=0.14).encode(
-        x="low:Q", x2="high:Q", tooltip=[alt.Tooltip("label:N", title="Matched band")]).properties(name="band")]
+    band = _data({"low": [float(c.band.low)], "high": [float(c.band.high)],
+                  "label": [f"{fmt.fmt_band(c.band.shown_low, c.band.shown_high)} tok/s/user ({c.band.kind})"]})
+    return [alt.Chart(band, name="band").mark_rect(color=BAND_COLOUR, opacity=0.14).encode(
+        x=alt.X(field="low", type="quantitative"), x2=alt.X2(field="high"),
+        tooltip=[_tip("label", "Matched band")])]
 
 
 def _band_text(c: Comparison) -> str:
@@ -276,9 +333,9 @@ def _target_layers(c: Comparison, rows: list[int], items: list | None = None) ->
     if not c.targets:
         return []
     items = items or _target_items(c)
-    frame = pd.DataFrame({"interactivity": [x for x, _ in items], "label": [s for _, s in items],
-                          "tip": [s for _, s in items], "row": rows})
-    return _flag_layers(frame, "target", TARGET_COLOUR, [5, 4])
+    flags = {"interactivity": [x for x, _ in items], "label": [s for _, s in items],
+             "tip": [s for _, s in items], "row": rows}
+    return _flag_layers(flags, "target", TARGET_COLOUR, [5, 4])
 
 
 def _metric_layers(c: Comparison, metrics: list[str], metric_test: str, y: alt.Y) -> list:
@@ -288,49 +345,46 @@ def _metric_layers(c: Comparison, metrics: list[str], metric_test: str, y: alt.Y
     colour = _colour(c)
     x = _x(_x_extent(c))
 
-    def folded(frame: pd.DataFrame) -> alt.Chart:
-        frame = frame.rename(columns={m: labels[m] for m in metrics})
-        return (alt.Chart(frame).transform_fold(fold, as_=["metric", "value"])
+    def folded(data: alt.InlineData, name: str) -> alt.Chart:
+        return (alt.Chart(data, name=name).transform_fold(fold, as_=["metric", "value"])
                 .transform_filter(metric_test).transform_filter("isValid(datum.value) && datum.value > 0"))
 
     def tooltips(extra: list) -> list:
-        return [*extra, alt.Tooltip("interactivity:Q", title="Interactivity (tok/s/user)", format=",.1f"),
-                *(alt.Tooltip(field=labels[m], type="quantitative", title=labels[m], format=TOOLTIP_FORMATS[m])
-                  for m in metrics)]
+        return [*extra, _tip("interactivity", "Interactivity (tok/s/user)", "quantitative", format=",.1f"),
+                *(_tip(labels[m], labels[m], "quantitative", format=TOOLTIP_FORMATS[m]) for m in metrics)]
 
     layers = []
-    curves = _curves_frame(c, metrics)
-    if len(curves):
-        layers.append(folded(curves).mark_line(interpolate="linear", strokeWidth=2.2, clip=True).encode(
-            x=x, y=y, color=colour, detail="arm:N").properties(name="curves"))
-    point_tips = tooltips([alt.Tooltip("arm:N", title="Spec decoding"), alt.Tooltip("engine:N", title="Engine"),
-                           alt.Tooltip("concurrency:Q", title="Concurrency", format=","),
-                           alt.Tooltip("parallelism:N", title="Parallelism"), alt.Tooltip("date:N", title="Date"),
-                           alt.Tooltip("on_frontier:N", title="On frontier")])
-    points = folded(_points_frame(c, metrics))
-    layers.append(points.transform_filter("!datum.on_frontier").mark_point(
+    curves = _curves_columns(c, metrics, labels)
+    if curves["arm"]:
+        layers.append(folded(_data(curves), "curves").mark_line(interpolate="linear", strokeWidth=2.2, clip=True).encode(
+            x=x, y=y, color=colour, detail=alt.Detail(field="arm", type="nominal")))
+    point_tips = tooltips([_tip("arm", "Spec decoding"), _tip("engine", "Engine"),
+                           _tip("concurrency", "Concurrency", "quantitative", format=","),
+                           _tip("parallelism", "Parallelism"), _tip("date", "Date"),
+                           _tip("on_frontier", "On frontier")])
+    points = _data(_points_columns(c, metrics, labels))  # one dataset for both point layers
+    layers.append(folded(points, "points_dominated").transform_filter("!datum.on_frontier").mark_point(
         filled=False, size=40, opacity=0.6, strokeWidth=1.2, clip=True).encode(
-        x=x, y=y, color=colour, tooltip=point_tips).properties(name="points_dominated"))
-    layers.append(points.transform_filter("datum.on_frontier").mark_point(
+        x=x, y=y, color=colour, tooltip=point_tips))
+    layers.append(folded(points, "points_frontier").transform_filter("datum.on_frontier").mark_point(
         filled=True, size=48, opacity=0.95, clip=True).encode(
-        x=x, y=y, color=colour, tooltip=point_tips).properties(name="points_frontier"))
-    values = _target_values_frame(c, metrics)
-    if len(values):
-        layers.append(folded(values).mark_point(shape="diamond", filled=True, size=120, stroke="white",
-                                                 strokeWidth=1.2, opacity=1, clip=True).encode(
+        x=x, y=y, color=colour, tooltip=point_tips))
+    values = _target_values_columns(c, metrics, labels)
+    if values:
+        layers.append(folded(_data(values), "target_values").mark_point(
+            shape="diamond", filled=True, size=120, stroke="white", strokeWidth=1.2, opacity=1, clip=True).encode(
             x=x, y=y, color=_colour(c, legend=False),
-            tooltip=tooltips([alt.Tooltip("arm:N", title="Spec decoding"), alt.Tooltip("target:N", title="Target")]),
-        ).properties(name="target_values"))
+            tooltip=tooltips([_tip("arm", "Spec decoding"), _tip("target", "Target")])))
     return layers
 
 
 def _message(title: str, lines: list[str], name: str) -> alt.Chart:
     """A chart that only says something, instead of an empty or misleading plot."""
-    frame = pd.DataFrame({"line": lines, "row": list(range(len(lines)))})
-    return alt.Chart(frame).mark_text(align="left", baseline="middle", fontSize=FONT + 1, color=TEXT_COLOUR).encode(
-        x=alt.value(4), y=alt.Y("row:O", axis=None), text="line:N",
-    ).properties(width=WIDTH, height=26 * len(lines), name=name, description=f"{title}: {' '.join(lines)}",
-                 title=_title(title, []), view=alt.ViewBackground(stroke=None))
+    data = _data({"line": lines, "row": list(range(len(lines)))})
+    return alt.Chart(data, width=WIDTH, height=26 * len(lines), name=name, description=f"{title}: {' '.join(lines)}",
+                     title=_title(title, []), view=alt.ViewBackground(stroke=None)).mark_text(
+        align="left", baseline="middle", fontSize=FONT + 1, color=TEXT_COLOUR).encode(
+        x=alt.XValue(4), y=alt.Y(field="row", type="ordinal", axis=None), text=alt.Text(field="line", type="nominal"))
 
 
 def _no_rate_text(c: Comparison) -> str:
@@ -340,6 +394,7 @@ def _no_rate_text(c: Comparison) -> str:
 # ---------------------------------------------------------------------------------------------- charts
 
 
+@_quiet
 def chart_throughput(c: Comparison) -> alt.LayerChart:
     """Throughput per GPU vs interactivity, with a "Y metric" select for cost and tok/s per MW.
 
@@ -352,8 +407,8 @@ def chart_throughput(c: Comparison) -> alt.LayerChart:
     """
     metrics = _available_metrics(c)
     labels = metric_labels(c.token_type)
-    param = alt.param(name=METRIC_PARAM, value=labels["throughput_per_gpu"],
-                      bind=alt.binding_select(options=[labels[m] for m in metrics], name="Y metric "))
+    param = alt.VariableParameter(name=METRIC_PARAM, value=labels["throughput_per_gpu"],
+                                  bind=alt.binding_select(options=[labels[m] for m in metrics], name="Y metric "))
     tick_expr = f"{METRIC_PARAM} == {json.dumps(labels['cost_per_mtok'])} ? {COST_TICK_EXPR} : {COUNT_TICK_EXPR}"
     rows = place_labels(_target_items(c), 0.0, _x_extent(c)[1] * 1.06)
     layers = [*_band_layer(c), *_metric_layers(c, metrics, f"datum.metric == {METRIC_PARAM}",
@@ -363,11 +418,11 @@ def chart_throughput(c: Comparison) -> alt.LayerChart:
     if len(metrics) < len(METRICS):
         notes.append(f"{_no_rate_text(c)} ({c.rate.provider}): cost and/or power left out.")
     title = _title({"expr": f"{METRIC_PARAM} + ' vs interactivity'"}, [c.title, *notes])
-    return alt.layer(*layers).add_params(param).properties(
-        width=WIDTH, height=HEIGHT, title=title,
-        description=f"Throughput per GPU vs interactivity (log y), {c.title}")
+    return alt.layer(*layers, params=[param], width=WIDTH, height=HEIGHT, title=title,
+                     description=f"Throughput per GPU vs interactivity (log y), {c.title}")
 
 
+@_quiet
 def chart_cost(c: Comparison) -> alt.LayerChart | alt.Chart:
     """Cost per million tokens (of ``c.token_type``) vs interactivity: curves, raw points, band and targets.
 
@@ -386,11 +441,59 @@ def chart_cost(c: Comparison) -> alt.LayerChart | alt.Chart:
               *_target_layers(c, rows)]
     rate = (f"{names.hardware_label(c.rate.gpu)} at ${c.rate.usd_per_gpu_hour:,.2f}/GPU-hour ({c.rate.table} table, "
             f"{c.rate.provider}). Lower is better. {_band_text(c)}")
-    return alt.layer(*layers).properties(width=WIDTH, height=HEIGHT,
-                                         title=_title(title, [c.title, rate]),
-                                         description=f"{title} (log y), {c.title}")
+    return alt.layer(*layers, width=WIDTH, height=HEIGHT, title=_title(title, [c.title, rate]),
+                     description=f"{title} (log y), {c.title}")
 
 
+def _ratio_message(c: Comparison, title: str, treat: str, base: str) -> alt.Chart:
+    """Why there is no ratio curve: no matched band, or (inferencex semantics) no sampled ratio curve."""
+    why = [n for n in c.notes if "overlap" in n or "no measured points" in n or "no curve" in n]
+    if c.band is None:
+        lines = [f"{treat} and {base} do not overlap in interactivity: no matched band, so no ratio.", *why]
+    else:  # compare() samples the ratio curve only over a frontier-overlap band
+        lines = [f"No ratio curve for a {c.band.kind} band ({c.semantics} semantics); the ratio at each target:",
+                 *(f"{fmt.fmt_interactivity(t.interactivity)} tok/s/user: "
+                   f"{fmt.fmt_ratio(t.ratio) if t.ratio is not None else fmt.NOT_MEASURED}" for t in c.targets)]
+    return _message(title, [*lines, c.title], name="no_band" if c.band is None else "no_ratio_curve")
+
+
+def _parity_layers() -> list:
+    """The 1× rule and its label, sharing one dataset."""
+    parity = _data({"ratio": [1.0], "label": ["parity (1×)"]})
+    y = alt.Y(field="ratio", type="quantitative")
+    return [alt.Chart(parity, name="parity").mark_rule(color="#222222", strokeWidth=1.2).encode(y=y),
+            alt.Chart(parity, name="parity_label").mark_text(
+                align="right", baseline="bottom", dx=-4, dy=-3, fontSize=LABEL_FONT, color="#222222").encode(
+                y=y, x=alt.XValue(WIDTH), text=alt.Text(field="label", type="nominal"))]
+
+
+def _crossover_layers(c: Comparison, crossings: list, rows) -> list:
+    """Crossover rules; the first of each cluster also gets a flag label, in the next row of ``rows``."""
+    if not c.crossovers:
+        return []
+    flags = {"interactivity": [x for x, _ in crossings], "label": [s or "" for _, s in crossings],
+             "tip": [f"~{x.interactivity:.1f} tok/s/user: {names.spec_label(x.leader_above)} leads above, "
+                     f"{names.spec_label(x.leader_below)} below" for x in c.crossovers],
+             "row": [next(rows) if s is not None else -1 for _, s in crossings]}
+    return _flag_layers(flags, "crossover", CROSSOVER_COLOUR, None)
+
+
+def _target_ratio_layer(c: Comparison, base: str) -> list:
+    """A diamond at each target's ratio (targets without a ratio get none)."""
+    marks = [(float(t.interactivity), float(t.ratio)) for t in c.targets if t.ratio is not None]
+    if not marks:
+        return []
+    data = _data({"interactivity": [x for x, _ in marks], "ratio": [r for _, r in marks]})
+    tips = [_tip("interactivity", "Target (tok/s/user)", "quantitative", format=",.1f"),
+            _tip("ratio", f"Ratio to {base}", "quantitative", format=".2f")]
+    return [alt.Chart(data, name="target_ratios").mark_point(
+        shape="diamond", filled=True, size=100, opacity=1, stroke="white", strokeWidth=1,
+        color=arm_colours(c.arms)[c.treatment]).encode(
+        x=alt.X(field="interactivity", type="quantitative"), y=alt.Y(field="ratio", type="quantitative"),
+        tooltip=tips)]
+
+
+@_quiet
 def chart_ratio(c: Comparison) -> alt.LayerChart | alt.Chart:
     """Treatment/baseline throughput per GPU across the band, with parity (1×), crossovers and targets."""
     base = names.spec_label(c.baseline)
@@ -398,61 +501,31 @@ def chart_ratio(c: Comparison) -> alt.LayerChart | alt.Chart:
     title = f"{treat} vs {base}: throughput per GPU ratio across the matched band"
     ratio = c.curves[c.curves.series == "ratio"]
     if c.band is None or ratio.empty:
-        why = [n for n in c.notes if "overlap" in n or "no measured points" in n or "no curve" in n]
-        if c.band is None:
-            lines = [f"{treat} and {base} do not overlap in interactivity: no matched band, so no ratio.", *why]
-        else:  # compare() samples the ratio curve only over a frontier-overlap band
-            lines = [f"No ratio curve for a {c.band.kind} band ({c.semantics} semantics); the ratio at each target:",
-                     *(f"{fmt.fmt_interactivity(t.interactivity)} tok/s/user: "
-                       f"{fmt.fmt_ratio(t.ratio) if t.ratio is not None else fmt.NOT_MEASURED}" for t in c.targets)]
-        return _message(title, [*lines, c.title], name="no_band" if c.band is None else "no_ratio_curve")
+        return _ratio_message(c, title, treat, base)
     low, high = float(c.band.low), float(c.band.high)
-    frame = pd.DataFrame({"arm": [names.spec_label(a) for a in ratio["arm"]],
-                          "interactivity": ratio["interactivity"].astype(float).to_numpy(),
-                          "ratio": ratio["ratio"].astype(float).to_numpy()})
+    ratios = _floats(ratio["ratio"])
+    data = _data({"arm": [names.spec_label(a) for a in ratio["arm"]], "interactivity": _floats(ratio["interactivity"]),
+                  "ratio": ratios})
     y = _y_log("ratio", f"{treat} ÷ {base} throughput per GPU", "format(datum.value, '.2~f') + '×'",
-               log_ticks([*frame["ratio"], 1.0], range(-3, 4)))
-    line = alt.Chart(frame).mark_line(interpolate="linear", strokeWidth=2.4, clip=True).encode(
-        x=_x((low, high), nice=False), y=y, color=_colour(c, legend=len(c.arms) > 2, arms=c.arms[:-1]), detail="arm:N",
-        tooltip=[alt.Tooltip("arm:N", title="Spec decoding"),
-                 alt.Tooltip("interactivity:Q", title="Interactivity (tok/s/user)", format=",.1f"),
-                 alt.Tooltip("ratio:Q", title=f"Ratio to {base}", format=".2f")]).properties(name="ratio")
-    parity = pd.DataFrame({"ratio": [1.0], "label": ["parity (1×)"]})
-    layers = [line,
-              alt.Chart(parity).mark_rule(color="#222222", strokeWidth=1.2).encode(y="ratio:Q").properties(
-                  name="parity"),
-              alt.Chart(parity).mark_text(align="right", baseline="bottom", dx=-4, dy=-3, fontSize=LABEL_FONT,
-                                          color="#222222").encode(
-                  y="ratio:Q", x=alt.value(WIDTH), text="label:N").properties(name="parity_label")]
+               log_ticks([*ratios, 1.0], range(-3, 4)))
+    line = alt.Chart(data, name="ratio").mark_line(interpolate="linear", strokeWidth=2.4, clip=True).encode(
+        x=_x((low, high), nice=False), y=y, color=_colour(c, legend=len(c.arms) > 2, arms=c.arms[:-1]),
+        detail=alt.Detail(field="arm", type="nominal"),
+        tooltip=[_tip("arm", "Spec decoding"),
+                 _tip("interactivity", "Interactivity (tok/s/user)", "quantitative", format=",.1f"),
+                 _tip("ratio", f"Ratio to {base}", "quantitative", format=".2f")])
 
     first = f" {names.spec_label(c.treatment)}" if len(c.arms) > 2 else ""  # Target.ratio is the first arm's
     targets = [(x, f"{s}: {fmt.fmt_ratio(t.ratio)}{first}" if t.ratio is not None else s)
                for (x, s), t in zip(_target_items(c), c.targets, strict=True)]
     crossings = _crossover_items(c, low, high)
-    labelled = [(x, s) for x, s in crossings if s is not None]
-    rows = place_labels(targets + labelled, low, high)
-    layers += _target_layers(c, rows[:len(targets)], targets)
-    cross_rows = iter(rows[len(targets):])
-    if c.crossovers:
-        flags = [next(cross_rows) if s is not None else -1 for _, s in crossings]
-        tips = [f"~{x.interactivity:.1f} tok/s/user: {names.spec_label(x.leader_above)} leads above, "
-                f"{names.spec_label(x.leader_below)} below" for x in c.crossovers]
-        frame_x = pd.DataFrame({"interactivity": [x for x, _ in crossings], "label": [s or "" for _, s in crossings],
-                                "tip": tips, "row": flags})
-        layers += _flag_layers(frame_x, "crossover", CROSSOVER_COLOUR, None)
-    marks = pd.DataFrame([{"interactivity": float(t.interactivity), "ratio": float(t.ratio)}
-                          for t in c.targets if t.ratio is not None])
-    if len(marks):
-        tips = [alt.Tooltip("interactivity:Q", title="Target (tok/s/user)", format=",.1f"),
-                alt.Tooltip("ratio:Q", title=f"Ratio to {base}", format=".2f")]
-        layers.append(alt.Chart(marks).mark_point(shape="diamond", filled=True, size=100, opacity=1, stroke="white",
-                                                  strokeWidth=1, color=arm_colours(c.arms)[c.treatment]).encode(
-            x="interactivity:Q", y="ratio:Q", tooltip=tips).properties(name="target_ratios"))
+    rows = place_labels(targets + [(x, s) for x, s in crossings if s is not None], low, high)
+    layers = [line, *_parity_layers(), *_target_layers(c, rows[:len(targets)], targets),
+              *_crossover_layers(c, crossings, iter(rows[len(targets):])), *_target_ratio_layer(c, base)]
     sub = (f"Above 1×, {treat} delivers more throughput per GPU than {base} at the same interactivity; "
            "dashed: targets" + (", purple: crossovers." if c.crossovers else "."))
-    return alt.layer(*layers).properties(width=WIDTH, height=HEIGHT,
-                                         title=_title(title, [c.title, sub]),
-                                         description=f"{title} (log y), {c.title}")
+    return alt.layer(*layers, width=WIDTH, height=HEIGHT, title=_title(title, [c.title, sub]),
+                     description=f"{title} (log y), {c.title}")
 
 
 def report_charts(c: Comparison) -> dict:

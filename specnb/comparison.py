@@ -16,6 +16,7 @@ Semantics (SPEC §3):
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -57,8 +58,11 @@ class Config:
     def slug(self) -> str:
         """File-system safe id, e.g. ``dsr1-b200-fp4-1k1k``."""
         raw = f"{self.model}-{self.hardware}-{self.precision}-{self.sequence.replace('/', '')}"
-        safe = "".join(c if c.isalnum() or c in "-._" else "_" for c in raw)
-        return safe[:120]
+        safe = "".join(c if (c.isascii() and c.isalnum()) or c in "-._" else "_" for c in raw)
+        if safe != raw or len(safe) > 120:  # replaced or cut characters: a hash keeps distinct names distinct
+            digest = hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+            safe = f"{safe[:100].strip('.')}-{digest}"
+        return safe
 
     def to_dict(self) -> dict:
         return {"model": self.model, "hardware": self.hardware, "precision": self.precision,
@@ -574,6 +578,12 @@ def _to_dict(c: Comparison) -> dict:
     }
 
 
+FRAME_COLUMNS = ("model", "hardware", "precision", "isl", "osl", "semantics", "interactivity", "arm", "winner",
+                 "throughput_per_gpu", "output_throughput_per_gpu", "input_throughput_per_gpu", "cost_per_mtok",
+                 "token_type", "tokens_per_dollar", "tok_s_per_mw", "concurrency", "median_ttft_s", "median_e2el_s",
+                 "in_range", "clamped", "cost_table", "provider", "usd_per_gpu_hour", "kw_per_gpu")
+
+
 def _to_frame(c: Comparison) -> pd.DataFrame:
     rows = []
     for t in c.targets:
@@ -592,4 +602,4 @@ def _to_frame(c: Comparison) -> pd.DataFrame:
                 "cost_table": c.rate.table, "provider": c.rate.provider,
                 "usd_per_gpu_hour": c.rate.usd_per_gpu_hour, "kw_per_gpu": c.rate.kw_per_gpu,
             })
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=list(FRAME_COLUMNS))  # a header even when there is no matched target

@@ -46,6 +46,7 @@ BUNDLED_DATA = Path(__file__).resolve().parent.parent / "data"
 DEFAULT_MAX_FILE_MB = 100.0
 META_KEYS = ("model", "hardware", "framework", "precision", "spec_method", "isl", "osl", "tp", "ep",
              "num_prefill_gpu", "num_decode_gpu", "date")
+META_NUMBERS = ("isl", "osl", "tp", "ep", "num_prefill_gpu", "num_decode_gpu")
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,9 @@ def read_file(path: Path, meta: dict, problems: list[Problem]) -> tuple[list[dic
     except json.JSONDecodeError as exc:
         msg = f"{shown}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
         raise FormatError(msg) from None
+    except RecursionError:
+        msg = f"{shown}: JSON nested too deeply to be benchmark data"
+        raise FormatError(msg) from None
     for fmt in formats.JSON_FORMATS:
         if fmt.detect(doc, shown):
             records = fmt.read(doc, shown, meta, problems)
@@ -257,6 +261,17 @@ def _meta_clean(meta: dict | None) -> dict:
     unknown = set(meta) - set(META_KEYS)
     if unknown:
         raise UsageError.unknown_choice("--meta key", sorted(unknown)[0], META_KEYS)
+    for key in META_NUMBERS:
+        value = meta.get(key)
+        if value in (None, ""):
+            continue
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = math.nan
+        if not (math.isfinite(number) and number > 0 and number == int(number)):
+            msg = f"--meta {key}={value!r}: expected a positive whole number"
+            raise UsageError(msg)
     return meta
 
 

@@ -94,7 +94,9 @@ def test_plan_marks_changed_cost_as_stale(built):
     _, jobs = build.plan(opts)
     assert not any(j.stale for j in jobs)
     _, jobs = build.plan(build.BuildOptions(out=out, only=TWO, gpu_cost={"b200": 2.0}))
-    assert all(j.stale for j in jobs)  # every report is re-planned: options are part of each digest
+    assert [j.slug for j in jobs if j.stale] == [TWO[0]]  # only the B200 report depends on B200's rate
+    _, jobs = build.plan(build.BuildOptions(out=out, only=TWO, semantics="inferencex"))
+    assert all(j.stale for j in jobs)
 
 
 def test_unknown_only_pattern():

@@ -12,6 +12,8 @@ import re
 from ..errors import Problem
 
 _MISSING = object()
+MAX_INTEGER = 2**53  # counts (isl, osl, conc, GPUs) above this cannot be held exactly as float64
+MAX_RUN_ID = 2**63 - 1  # run ids are stored as int64
 
 
 class RowReader:
@@ -30,7 +32,12 @@ class RowReader:
         return node
 
     def problem(self, field: str, value: object, expected: str) -> None:
-        self.problems.append(Problem(self.path, self.row, field, value, expected, self.conc))
+        conc = self.conc
+        if conc is not None and not (isinstance(conc, (int, float, str)) and len(str(conc)) <= 20
+                                     and str(conc).isprintable()):
+            shown = repr(conc)  # the row's own conc, whatever it holds: keep the message one short line
+            conc = shown if len(shown) <= 20 else shown[:17] + "..."
+        self.problems.append(Problem(self.path, self.row, field, value, expected, conc))
 
     def number(self, field: str, *, required: bool = True, positive: bool = True, integer: bool = False,
                scale: float = 1.0, default: float = math.nan) -> float:
@@ -51,8 +58,8 @@ class RowReader:
         if positive and number <= 0:
             self.problem(field, value, kind)
             return math.nan
-        if integer and number != int(number):
-            self.problem(field, value, kind)
+        if integer and (number != int(number) or abs(number) > MAX_INTEGER):
+            self.problem(field, value, kind if abs(number) <= MAX_INTEGER else f"{kind} up to 2**53")
             return math.nan
         return number * scale
 
@@ -85,11 +92,17 @@ class RowReader:
 def _as_number(value: object) -> float | None:
     if isinstance(value, bool):
         return None
-    if isinstance(value, (int, float)):
-        return float(value)
+    if isinstance(value, int):
+        try:
+            return float(value)
+        except OverflowError:  # a JSON integer with hundreds of digits
+            return math.inf if value > 0 else -math.inf
+    if isinstance(value, float):
+        return value
     if isinstance(value, str):
         text = value.strip()
-        if re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?|[+-]?(nan|inf|infinity)", text, re.IGNORECASE):
+        if re.fullmatch(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?|[+-]?(nan|inf|infinity)", text,
+                        re.IGNORECASE):
             return float(text)
     return None
 
@@ -98,5 +111,7 @@ def run_id_from(text: object) -> int | None:
     """GitHub Actions run id from a run URL or a ``run_<id>`` path component."""
     if not text:
         return None
-    match = re.search(r"/runs/(\d+)", str(text)) or re.search(r"(?:^|[/\\])run_(\d+)(?:[/\\]|$)", str(text))
-    return int(match.group(1)) if match else None
+    match = re.search(r"/runs/([0-9]+)", str(text)) or re.search(r"(?:^|[/\\])run_([0-9]+)(?:[/\\]|$)", str(text))
+    if not match or len(match.group(1)) > 19 or int(match.group(1)) > MAX_RUN_ID:
+        return None
+    return int(match.group(1))

@@ -7,7 +7,7 @@ import io
 
 from .. import names
 from ..errors import FormatError
-from ._rows import RowReader
+from ._rows import MAX_RUN_ID, RowReader
 
 NAME = "csv"
 
@@ -26,13 +26,18 @@ def parse(text: str, path: str) -> list[dict]:
         msg = (f"{path}: CSV header lacks required column(s) {', '.join(missing)}; "
                f"a specnb CSV needs: {', '.join(REQUIRED)}")
         raise FormatError(msg)
-    return list(reader)
+    try:
+        return list(reader)
+    except csv.Error as exc:  # e.g. a cell over the csv module's field size limit
+        msg = f"{path} row {reader.line_num}: unreadable CSV ({exc}); expected a specnb CSV"
+        raise FormatError(msg) from None
 
 
 def read(rows: list[dict], path: str, meta: dict, problems: list) -> list[dict]:
     records = []
     for index, raw in enumerate(rows):
         line = index + 2  # header is line 1; report spreadsheet line numbers
+        raw = {k: _unguard(v) for k, v in raw.items()}
         r = RowReader(path, line, raw, problems)
         r.conc = raw.get("conc")
         record = {
@@ -47,8 +52,8 @@ def read(rows: list[dict], path: str, meta: dict, problems: list) -> list[dict]:
             "dp_attention": r.flag("dp_attention"), "prefill_dp_attention": r.flag("prefill_dp_attention"),
             "interactivity": r.number("interactivity"),
             "throughput_per_gpu": r.number("throughput_per_gpu"),
-            "date": (raw.get("date") or "")[:10],
-            "run_id": int(raw["run_id"]) if str(raw.get("run_id") or "").isdigit() else None,
+            "date": str(raw.get("date") or "")[:10],
+            "run_id": _run_id(raw.get("run_id")),
             "image": raw.get("image") or "",
             "row": line,
         }
@@ -60,3 +65,17 @@ def read(rows: list[dict], path: str, meta: dict, problems: list) -> list[dict]:
         record.setdefault("decode_num_workers", float("nan"))
         records.append(record)
     return records
+
+
+def _unguard(value):
+    """Undo ``csvfiles.safe_cell``: ``'=x`` (written so a spreadsheet shows text, not a formula) reads as ``=x``."""
+    if isinstance(value, str) and len(value) > 1 and value[0] == "'" and value[1] in "=+-@\t\r":
+        return value[1:]
+    return value
+
+
+def _run_id(value) -> int | None:
+    text = str(value or "").strip()
+    if text.isascii() and text.isdigit() and len(text) <= 19 and int(text) <= MAX_RUN_ID:
+        return int(text)
+    return None

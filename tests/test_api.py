@@ -1,0 +1,38 @@
+import doctest
+import subprocess
+import sys
+
+import specnb
+
+
+def test_public_surface():
+    assert set(specnb.__all__) == {"Comparison", "SpecnbError", "compare", "configurations", "load", "__version__"}
+    assert issubclass(specnb.SpecnbError, Exception)
+
+
+def test_import_is_light():
+    code = ("import sys, specnb, specnb.cli, specnb.comparison; "
+            "heavy = [m for m in ('altair', 'nbformat', 'papermill', 'nbconvert', 'weasyprint', 'jsonschema') "
+            "if m in sys.modules]; print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_package_docstring_example_runs():
+    result = doctest.testmod(specnb, verbose=False)
+    assert result.attempted >= 2 and result.failed == 0
+
+
+def test_comparison_html_repr_and_frame():
+    c = specnb.compare("dsr1", "h200", "fp8", "1k/1k")
+    html = c._repr_html_()
+    assert "<table" in html and "tok/s/user" in html and "✓" not in html.split("<style>")[0]
+    frame = c.to_frame()
+    assert len(frame) == len(c.targets) * 2 and set(frame.arm) == {"mtp", "none"}
+
+
+def test_gpu_override_through_api():
+    base = specnb.compare("dsr1", "h200", "fp8", "1k/1k")
+    cheap = specnb.compare("dsr1", "h200", "fp8", "1k/1k", gpu_cost={"h200": base.rate.usd_per_gpu_hour / 2})
+    a, b = base.targets[0].arms["mtp"], cheap.targets[0].arms["mtp"]
+    assert b.cost_per_mtok * 2 == a.cost_per_mtok and b.throughput_per_gpu == a.throughput_per_gpu
