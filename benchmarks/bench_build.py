@@ -111,6 +111,20 @@ def machine_info() -> dict:
             "platform": platform.platform(), "loadavg_start": [round(x, 2) for x in os.getloadavg()]}
 
 
+def source_state() -> dict:
+    """The commit, whether the tree is dirty, and specnb's code digest (what ``specnb build`` hashes)."""
+    from specnb import build
+
+    def git(*a):
+        try:
+            return subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        except OSError:
+            return ""
+
+    return {"commit": git("rev-parse", "--short", "HEAD"), "dirty": sorted(git("status", "--short").splitlines()),
+            "code_digest": build._code_digest()[:16]}
+
+
 def versions() -> dict:
     import importlib.metadata as md
 
@@ -273,7 +287,8 @@ def main() -> int:
           flush=True)
 
     tmp = Path(tempfile.mkdtemp(prefix="specnb-bench-"))
-    results: dict = {"machine": info, "versions": versions(), "n": n, "naive_n": len(naive_jobs), "slugs": slugs}
+    results: dict = {"machine": info, "versions": versions(), "n": n, "naive_n": len(naive_jobs), "slugs": slugs,
+                     "source_start": source_state()}
 
     def cold_env(name: str) -> dict:
         cache = tmp / f"cache-{name}"
@@ -329,6 +344,7 @@ def main() -> int:
             results["breakdown"] = breakdown(tmp / "breakdown", slugs[:4])
     finally:
         results["machine"]["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
+        results["source_end"] = source_state()
         if args.keep:
             print(f"kept {tmp}")
         else:
@@ -383,6 +399,11 @@ def table(r: dict) -> str:
         f"machine: {m['cpus']} CPU {m['cpu_model']}, {m['memory_gb']} GB, Python {m['python']}; "
         f"load average start {m['loadavg_start']}, end {m['loadavg_end']}",
     ]
+    s0, s1 = r["source_start"], r["source_end"]
+    lines.append(f"source: commit {s0['commit']}{' (dirty)' if s0['dirty'] else ''}, code digest {s0['code_digest']}")
+    if s0["code_digest"] != s1["code_digest"]:
+        lines.append(f"WARNING: specnb's code changed during the run (digest {s1['code_digest']} at the end): "
+                     "rebuild counts and timings are not trustworthy")
     if "breakdown" in r:
         lines += ["", "breakdown (seconds):"] + [f"  {k:52} {v:8.3f}" for k, v in r["breakdown"].items()]
     return "\n".join(lines)

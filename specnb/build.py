@@ -364,22 +364,50 @@ class Exporter:
             self.pool.shutdown(wait=True, cancel_futures=True)
 
 
+class Timings:
+    """Phase timings printed to stderr when ``SPECNB_TIMINGS=1`` (for benchmarking the build itself)."""
+
+    def __init__(self):
+        self.enabled = os.environ.get("SPECNB_TIMINGS") == "1"
+        self.start = self.last = time.perf_counter()
+
+    def mark(self, phase: str) -> None:
+        if self.enabled:
+            now = time.perf_counter()
+            print(f"[specnb timing] {phase}: {now - self.last:.3f} s (total {now - self.start:.3f} s)",
+                  file=sys.stderr)
+            self.last = now
+
+
 def run_build(opts: BuildOptions, *, dataset: Dataset | None = None, pool=None) -> BuildResult:
     """Build the suite described by ``opts``; see the module docstring."""
     started = time.perf_counter()
+    timings = Timings()
     block_slow_imports()
-    dataset, jobs = plan(opts, dataset)
-    result = BuildResult()
+    jobs_n = opts.jobs or os.cpu_count() or 1
     out = Path(opts.out)
+    # A first build surely executes notebooks: start the kernels now, so they boot while we plan.
+    early = pool is None and (opts.force or not (out / "suite.json").exists())
+    if early:
+        pool = make_pool(1, Path.cwd())  # grown after planning if more than one report is stale
+    own_pool = early
+    try:
+        dataset, jobs = plan(opts, dataset)
+    except BaseException:
+        if early:
+            pool.close()
+        raise
+    timings.mark("plan")
+    result = BuildResult()
     out.mkdir(parents=True, exist_ok=True)
     stale = [j for j in jobs if j.stale]
     result.skipped = [j.slug for j in jobs if not j.stale]
     entries = {j.slug: read_state(j.outdir).get("entry") for j in jobs if not j.stale}
     meta = run_metadata() if stale or not (out / "index.html").exists() else {}
-    own_pool = pool is None and bool(stale)
-    jobs_n = opts.jobs or os.cpu_count() or 1
-    if own_pool:
-        pool = make_pool(max(1, min(jobs_n, len(stale))), Path.cwd())
+    if pool is None and stale:
+        pool, own_pool = make_pool(max(1, min(jobs_n, len(stale))), Path.cwd()), True
+    elif own_pool and len(stale) > 1:
+        pool.grow(min(jobs_n, len(stale)))
     exporter = Exporter(min(jobs_n, len(stale)) if "pdf" in opts.formats and len(stale) > 2 else 1)
     bar = _progress(len(stale), opts.progress)
 
@@ -415,9 +443,11 @@ def run_build(opts: BuildOptions, *, dataset: Dataset | None = None, pool=None) 
                     record(job, entry)
             for job, outcome in exporter.drain():
                 record(job, outcome)
+            timings.mark(f"execute + export {len(stale)} report(s)")
         result.built.sort()
         result.failed.sort()
         result.index_written = write_index(opts, jobs, entries, meta, pool, dataset)
+        timings.mark("index")
     finally:
         if bar:
             bar.close()

@@ -85,11 +85,13 @@ def arm_colours(arms) -> dict:
 # ---------------------------------------------------------------------------------------------- speed
 #
 # A report builds these charts once per configuration, so building them must be cheap. Altair's
-# convenient inputs are what cost: a shorthand string ("arm:N") or a plain dict for an encoding is
-# resolved against the whole Vega-Lite schema, a DataFrame is copied and sanitised column by column,
-# and in debug mode every schema object validates itself on creation. So the builders below run with
-# debug mode off, pass typed channels (``alt.X(field=..., type=...)``) and pass data as ready JSON
-# records. The spec is the same; tests/test_charts.py validates every chart against the schema.
+# convenient inputs are what cost: an encoding given as shorthand ("arm:N") to ``encode()`` is resolved
+# against the whole Vega-Lite schema; its schema objects (``alt.Axis``, ``alt.MarkDef``...) carry every
+# property, mostly unset, and layering deep-copies them all several times; a DataFrame is copied and
+# sanitised column by column; and in debug mode every schema object validates itself on creation.
+# So each layer is an ``alt.Chart`` given its mark, encoding and transforms as the Vega-Lite JSON they
+# stand for (plain dicts, read as-is), its data as ready JSON records, and is built with debug mode
+# off. The spec is the same; tests/test_charts.py validates every chart against the schema.
 
 
 def _quiet(builder):
@@ -131,31 +133,42 @@ def _data(columns: dict[str, list]) -> _Records:
     return _Records(values=[dict(zip(keys, map(_cell, row))) for row in zip(*columns.values())])
 
 
+def _chart(data: _Records, *, mark: dict, encoding: dict, **properties) -> alt.Chart:
+    """A single-view chart from Vega-Lite JSON: ``mark`` and each channel of ``encoding`` are taken as-is
+    (``encoding`` is wrapped only because Altair inspects its channels when layering)."""
+    return alt.Chart(data, mark=mark, encoding=alt.FacetedEncoding(**encoding), **properties)
+
+
 # ---------------------------------------------------------------------------------------------- encodings
 
 
-def _colour(c: Comparison, *, legend: bool = True, arms: tuple | None = None) -> alt.Color:
+def _field(field: str, type_: str = "quantitative", **properties) -> dict:
+    """A field channel definition (Vega-Lite ``FieldDef``): ``_field("arm", "nominal")`` is ``"arm:N"``."""
+    return {"field": field, "type": type_, **properties}
+
+
+def _tip(field: str, title: str, type_: str = "nominal", **properties) -> dict:
+    return _field(field, type_, title=title, **properties)
+
+
+def _colour(c: Comparison, *, legend: bool = True, arms: tuple | None = None) -> dict:
     colours = arm_colours(c.arms)
     arms = c.arms if arms is None else arms
-    scale = alt.Scale(domain=[names.spec_label(a) for a in arms], range=[colours[a] for a in arms])
-    leg = alt.Legend(title="Spec decoding", labelFontSize=FONT, titleFontSize=FONT, symbolOpacity=1) if legend else None
-    return alt.Color(field="arm", type="nominal", scale=scale, legend=leg)
+    scale = {"domain": [names.spec_label(a) for a in arms], "range": [colours[a] for a in arms]}
+    leg = {"title": "Spec decoding", "labelFontSize": FONT, "titleFontSize": FONT, "symbolOpacity": 1}
+    return _field("arm", "nominal", scale=scale, legend=leg if legend else None)
 
 
-def _x(domain: tuple[float, float], *, nice: bool = True) -> alt.X:
-    scale = alt.Scale(type="linear", domain=[float(v) for v in domain], nice=nice, zero=False)
-    return alt.X(field="interactivity", type="quantitative", title="Interactivity (tok/s/user)", scale=scale,
-                 axis=alt.Axis(labelFontSize=FONT, titleFontSize=FONT + 1))
+def _x(domain: tuple[float, float], *, nice: bool = True) -> dict:
+    scale = {"type": "linear", "domain": [float(v) for v in domain], "nice": nice, "zero": False}
+    return _field("interactivity", title="Interactivity (tok/s/user)", scale=scale,
+                  axis={"labelFontSize": FONT, "titleFontSize": FONT + 1})
 
 
-def _y_log(field: str, title, label_expr: str, ticks: list) -> alt.Y:
-    axis = alt.Axis(title=title, values=ticks, labelExpr=label_expr, labelFontSize=FONT, titleFontSize=FONT + 1,
-                    labelOverlap="greedy", gridOpacity=0.7)
-    return alt.Y(field=field, type="quantitative", scale=alt.Scale(type="log", nice=False, padding=10), axis=axis)
-
-
-def _tip(field: str, title: str, type_: str = "nominal", **kw) -> alt.Tooltip:
-    return alt.Tooltip(field=field, type=type_, title=title, **kw)
+def _y_log(field: str, title, label_expr: str, ticks: list) -> dict:
+    axis = {"title": title, "values": ticks, "labelExpr": label_expr, "labelFontSize": FONT,
+            "titleFontSize": FONT + 1, "labelOverlap": "greedy", "gridOpacity": 0.7}
+    return _field(field, scale={"type": "log", "nice": False, "padding": 10}, axis=axis)
 
 
 def log_ticks(values, exponents: range) -> list[float]:
@@ -167,9 +180,9 @@ def log_ticks(values, exponents: range) -> list[float]:
     return [float(f"{m * 10.0 ** e:.12g}") for e in exponents for m in mantissas]
 
 
-def _title(text, subtitle: list[str]) -> alt.Title:
-    return alt.Title(text=text, subtitle=subtitle, anchor="start", fontSize=15, subtitleFontSize=FONT,
-                     subtitleColor="#444444", offset=10)
+def _title(text, subtitle: list[str]) -> dict:
+    return {"text": text, "subtitle": subtitle, "anchor": "start", "fontSize": 15, "subtitleFontSize": FONT,
+            "subtitleColor": "#444444", "offset": 10}
 
 
 # ---------------------------------------------------------------------------------------------- data
@@ -268,22 +281,22 @@ def _flag_layers(flags: dict[str, list], name: str, colour: str, dash: list | No
     get a rule inside the plot only (no label). One layer per row, since Vega-Lite positions by value per
     layer; a row's rule and label layers share one dataset.
     """
-    x = alt.X(field="interactivity", type="quantitative")
+    rule = {"type": "rule", "color": colour, "strokeWidth": 1.3} | ({"strokeDash": dash} if dash else {})
+    text = {"type": "text", "align": "left", "baseline": "bottom", "dx": 4, "fontSize": LABEL_FONT,
+            "color": colour if colour != TARGET_COLOUR else TEXT_COLOUR}
     tip = [_tip("tip", name.split("_")[0].capitalize())]
-    rule_mark = {"color": colour, "strokeWidth": 1.3} | ({"strokeDash": dash} if dash else {})
-    text_colour = colour if colour != TARGET_COLOUR else TEXT_COLOUR
     layers = []
     for row in sorted(set(flags["row"])):
         keep = [i for i, r in enumerate(flags["row"]) if r == row]
         part = _data({key: [values[i] for i in keep] for key, values in flags.items()})
         suffix = row if row >= 0 else "plot"
         top = 0 if row < 0 else -GAP_PX - ROW_PX * row - (LABEL_FONT - 1)
-        layers.append(alt.Chart(part, name=f"{name}_rules_{suffix}").mark_rule(**rule_mark).encode(
-            x=x, y=alt.YValue(top), y2=alt.Y2Value(HEIGHT), tooltip=tip))
+        layers.append(_chart(part, name=f"{name}_rules_{suffix}", mark=rule, encoding={
+            "x": _field("interactivity"), "y": {"value": top}, "y2": {"value": HEIGHT}, "tooltip": tip}))
         if row >= 0:
-            layers.append(alt.Chart(part, name=f"{name}_labels_{row}").mark_text(
-                align="left", baseline="bottom", dx=4, fontSize=LABEL_FONT, color=text_colour).encode(
-                x=x, y=alt.YValue(-GAP_PX - ROW_PX * row), text=alt.Text(field="label", type="nominal")))
+            layers.append(_chart(part, name=f"{name}_labels_{row}", mark=text, encoding={
+                "x": _field("interactivity"), "y": {"value": -GAP_PX - ROW_PX * row},
+                "text": _field("label", "nominal")}))
     return layers
 
 
@@ -318,9 +331,8 @@ def _band_layer(c: Comparison) -> list:
         return []
     band = _data({"low": [float(c.band.low)], "high": [float(c.band.high)],
                   "label": [f"{fmt.fmt_band(c.band.shown_low, c.band.shown_high)} tok/s/user ({c.band.kind})"]})
-    return [alt.Chart(band, name="band").mark_rect(color=BAND_COLOUR, opacity=0.14).encode(
-        x=alt.X(field="low", type="quantitative"), x2=alt.X2(field="high"),
-        tooltip=[_tip("label", "Matched band")])]
+    return [_chart(band, name="band", mark={"type": "rect", "color": BAND_COLOUR, "opacity": 0.14}, encoding={
+        "x": _field("low"), "x2": {"field": "high"}, "tooltip": [_tip("label", "Matched band")]})]
 
 
 def _band_text(c: Comparison) -> str:
@@ -338,16 +350,16 @@ def _target_layers(c: Comparison, rows: list[int], items: list | None = None) ->
     return _flag_layers(flags, "target", TARGET_COLOUR, [5, 4])
 
 
-def _metric_layers(c: Comparison, metrics: list[str], metric_test: str, y: alt.Y) -> list:
+def _metric_layers(c: Comparison, metrics: list[str], metric_test: str, y: dict) -> list:
     """Frontier curves, raw points and the targets' values, folded to (metric, value), filtered by ``metric_test``."""
     labels = metric_labels(c.token_type)
-    fold = [labels[m] for m in metrics]
-    colour = _colour(c)
-    x = _x(_x_extent(c))
+    fold = [{"fold": [labels[m] for m in metrics], "as": ["metric", "value"]}, {"filter": metric_test},
+            {"filter": "isValid(datum.value) && datum.value > 0"}]
+    x, colour = _x(_x_extent(c)), _colour(c)
 
-    def folded(data: alt.InlineData, name: str) -> alt.Chart:
-        return (alt.Chart(data, name=name).transform_fold(fold, as_=["metric", "value"])
-                .transform_filter(metric_test).transform_filter("isValid(datum.value) && datum.value > 0"))
+    def folded(data: _Records, name: str, mark: dict, encoding: dict, extra_filter: str | None = None) -> alt.Chart:
+        transform = fold + ([{"filter": extra_filter}] if extra_filter else [])
+        return _chart(data, name=name, mark=mark, encoding={"x": x, "y": y, **encoding}, transform=transform)
 
     def tooltips(extra: list) -> list:
         return [*extra, _tip("interactivity", "Interactivity (tok/s/user)", "quantitative", format=",.1f"),
@@ -356,35 +368,37 @@ def _metric_layers(c: Comparison, metrics: list[str], metric_test: str, y: alt.Y
     layers = []
     curves = _curves_columns(c, metrics, labels)
     if curves["arm"]:
-        layers.append(folded(_data(curves), "curves").mark_line(interpolate="linear", strokeWidth=2.2, clip=True).encode(
-            x=x, y=y, color=colour, detail=alt.Detail(field="arm", type="nominal")))
+        layers.append(folded(_data(curves), "curves",
+                             {"type": "line", "interpolate": "linear", "strokeWidth": 2.2, "clip": True},
+                             {"color": colour, "detail": _field("arm", "nominal")}))
     point_tips = tooltips([_tip("arm", "Spec decoding"), _tip("engine", "Engine"),
                            _tip("concurrency", "Concurrency", "quantitative", format=","),
                            _tip("parallelism", "Parallelism"), _tip("date", "Date"),
                            _tip("on_frontier", "On frontier")])
     points = _data(_points_columns(c, metrics, labels))  # one dataset for both point layers
-    layers.append(folded(points, "points_dominated").transform_filter("!datum.on_frontier").mark_point(
-        filled=False, size=40, opacity=0.6, strokeWidth=1.2, clip=True).encode(
-        x=x, y=y, color=colour, tooltip=point_tips))
-    layers.append(folded(points, "points_frontier").transform_filter("datum.on_frontier").mark_point(
-        filled=True, size=48, opacity=0.95, clip=True).encode(
-        x=x, y=y, color=colour, tooltip=point_tips))
+    layers.append(folded(points, "points_dominated", {"type": "point", "filled": False, "size": 40, "opacity": 0.6,
+                                                      "strokeWidth": 1.2, "clip": True},
+                         {"color": colour, "tooltip": point_tips}, "!datum.on_frontier"))
+    layers.append(folded(points, "points_frontier",
+                         {"type": "point", "filled": True, "size": 48, "opacity": 0.95, "clip": True},
+                         {"color": colour, "tooltip": point_tips}, "datum.on_frontier"))
     values = _target_values_columns(c, metrics, labels)
     if values:
-        layers.append(folded(_data(values), "target_values").mark_point(
-            shape="diamond", filled=True, size=120, stroke="white", strokeWidth=1.2, opacity=1, clip=True).encode(
-            x=x, y=y, color=_colour(c, legend=False),
-            tooltip=tooltips([_tip("arm", "Spec decoding"), _tip("target", "Target")])))
+        layers.append(folded(_data(values), "target_values",
+                             {"type": "point", "shape": "diamond", "filled": True, "size": 120, "stroke": "white",
+                              "strokeWidth": 1.2, "opacity": 1, "clip": True},
+                             {"color": _colour(c, legend=False),
+                              "tooltip": tooltips([_tip("arm", "Spec decoding"), _tip("target", "Target")])}))
     return layers
 
 
 def _message(title: str, lines: list[str], name: str) -> alt.Chart:
     """A chart that only says something, instead of an empty or misleading plot."""
     data = _data({"line": lines, "row": list(range(len(lines)))})
-    return alt.Chart(data, width=WIDTH, height=26 * len(lines), name=name, description=f"{title}: {' '.join(lines)}",
-                     title=_title(title, []), view=alt.ViewBackground(stroke=None)).mark_text(
-        align="left", baseline="middle", fontSize=FONT + 1, color=TEXT_COLOUR).encode(
-        x=alt.XValue(4), y=alt.Y(field="row", type="ordinal", axis=None), text=alt.Text(field="line", type="nominal"))
+    mark = {"type": "text", "align": "left", "baseline": "middle", "fontSize": FONT + 1, "color": TEXT_COLOUR}
+    encoding = {"x": {"value": 4}, "y": _field("row", "ordinal", axis=None), "text": _field("line", "nominal")}
+    return _chart(data, mark=mark, encoding=encoding, width=WIDTH, height=26 * len(lines), name=name,
+                     description=f"{title}: {' '.join(lines)}", title=_title(title, []), view={"stroke": None})
 
 
 def _no_rate_text(c: Comparison) -> str:
@@ -418,7 +432,7 @@ def chart_throughput(c: Comparison) -> alt.LayerChart:
     if len(metrics) < len(METRICS):
         notes.append(f"{_no_rate_text(c)} ({c.rate.provider}): cost and/or power left out.")
     title = _title({"expr": f"{METRIC_PARAM} + ' vs interactivity'"}, [c.title, *notes])
-    return alt.layer(*layers, params=[param], width=WIDTH, height=HEIGHT, title=title,
+    return alt.LayerChart(layer=layers, params=[param], width=WIDTH, height=HEIGHT, title=title,
                      description=f"Throughput per GPU vs interactivity (log y), {c.title}")
 
 
@@ -441,7 +455,7 @@ def chart_cost(c: Comparison) -> alt.LayerChart | alt.Chart:
               *_target_layers(c, rows)]
     rate = (f"{names.hardware_label(c.rate.gpu)} at ${c.rate.usd_per_gpu_hour:,.2f}/GPU-hour ({c.rate.table} table, "
             f"{c.rate.provider}). Lower is better. {_band_text(c)}")
-    return alt.layer(*layers, width=WIDTH, height=HEIGHT, title=_title(title, [c.title, rate]),
+    return alt.LayerChart(layer=layers, width=WIDTH, height=HEIGHT, title=_title(title, [c.title, rate]),
                      description=f"{title} (log y), {c.title}")
 
 
@@ -460,11 +474,12 @@ def _ratio_message(c: Comparison, title: str, treat: str, base: str) -> alt.Char
 def _parity_layers() -> list:
     """The 1× rule and its label, sharing one dataset."""
     parity = _data({"ratio": [1.0], "label": ["parity (1×)"]})
-    y = alt.Y(field="ratio", type="quantitative")
-    return [alt.Chart(parity, name="parity").mark_rule(color="#222222", strokeWidth=1.2).encode(y=y),
-            alt.Chart(parity, name="parity_label").mark_text(
-                align="right", baseline="bottom", dx=-4, dy=-3, fontSize=LABEL_FONT, color="#222222").encode(
-                y=y, x=alt.XValue(WIDTH), text=alt.Text(field="label", type="nominal"))]
+    text = {"type": "text", "align": "right", "baseline": "bottom", "dx": -4, "dy": -3, "fontSize": LABEL_FONT,
+            "color": "#222222"}
+    return [_chart(parity, name="parity", mark={"type": "rule", "color": "#222222", "strokeWidth": 1.2},
+                      encoding={"y": _field("ratio")}),
+            _chart(parity, name="parity_label", mark=text, encoding={
+                "y": _field("ratio"), "x": {"value": WIDTH}, "text": _field("label", "nominal")})]
 
 
 def _crossover_layers(c: Comparison, crossings: list, rows) -> list:
@@ -486,11 +501,10 @@ def _target_ratio_layer(c: Comparison, base: str) -> list:
     data = _data({"interactivity": [x for x, _ in marks], "ratio": [r for _, r in marks]})
     tips = [_tip("interactivity", "Target (tok/s/user)", "quantitative", format=",.1f"),
             _tip("ratio", f"Ratio to {base}", "quantitative", format=".2f")]
-    return [alt.Chart(data, name="target_ratios").mark_point(
-        shape="diamond", filled=True, size=100, opacity=1, stroke="white", strokeWidth=1,
-        color=arm_colours(c.arms)[c.treatment]).encode(
-        x=alt.X(field="interactivity", type="quantitative"), y=alt.Y(field="ratio", type="quantitative"),
-        tooltip=tips)]
+    mark = {"type": "point", "shape": "diamond", "filled": True, "size": 100, "opacity": 1, "stroke": "white",
+            "strokeWidth": 1, "color": arm_colours(c.arms)[c.treatment]}
+    return [_chart(data, name="target_ratios", mark=mark,
+                      encoding={"x": _field("interactivity"), "y": _field("ratio"), "tooltip": tips})]
 
 
 @_quiet
@@ -508,12 +522,13 @@ def chart_ratio(c: Comparison) -> alt.LayerChart | alt.Chart:
                   "ratio": ratios})
     y = _y_log("ratio", f"{treat} ÷ {base} throughput per GPU", "format(datum.value, '.2~f') + '×'",
                log_ticks([*ratios, 1.0], range(-3, 4)))
-    line = alt.Chart(data, name="ratio").mark_line(interpolate="linear", strokeWidth=2.4, clip=True).encode(
-        x=_x((low, high), nice=False), y=y, color=_colour(c, legend=len(c.arms) > 2, arms=c.arms[:-1]),
-        detail=alt.Detail(field="arm", type="nominal"),
-        tooltip=[_tip("arm", "Spec decoding"),
-                 _tip("interactivity", "Interactivity (tok/s/user)", "quantitative", format=",.1f"),
-                 _tip("ratio", f"Ratio to {base}", "quantitative", format=".2f")])
+    line = _chart(data, name="ratio", mark={"type": "line", "interpolate": "linear", "strokeWidth": 2.4,
+                                                "clip": True}, encoding={
+        "x": _x((low, high), nice=False), "y": y, "color": _colour(c, legend=len(c.arms) > 2, arms=c.arms[:-1]),
+        "detail": _field("arm", "nominal"),
+        "tooltip": [_tip("arm", "Spec decoding"),
+                    _tip("interactivity", "Interactivity (tok/s/user)", "quantitative", format=",.1f"),
+                    _tip("ratio", f"Ratio to {base}", "quantitative", format=".2f")]})
 
     first = f" {names.spec_label(c.treatment)}" if len(c.arms) > 2 else ""  # Target.ratio is the first arm's
     targets = [(x, f"{s}: {fmt.fmt_ratio(t.ratio)}{first}" if t.ratio is not None else s)
@@ -524,7 +539,7 @@ def chart_ratio(c: Comparison) -> alt.LayerChart | alt.Chart:
               *_crossover_layers(c, crossings, iter(rows[len(targets):])), *_target_ratio_layer(c, base)]
     sub = (f"Above 1×, {treat} delivers more throughput per GPU than {base} at the same interactivity; "
            "dashed: targets" + (", purple: crossovers." if c.crossovers else "."))
-    return alt.layer(*layers, width=WIDTH, height=HEIGHT, title=_title(title, [c.title, sub]),
+    return alt.LayerChart(layer=layers, width=WIDTH, height=HEIGHT, title=_title(title, [c.title, sub]),
                      description=f"{title} (log y), {c.title}")
 
 

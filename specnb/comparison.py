@@ -441,9 +441,14 @@ def resolve_config(dataset: Dataset, model: str, hardware: str, precision: str, 
                     int(isl), int(osl))
     if dataset.select(*config.to_dict().values()).empty:
         known = dataset.configurations(all_configs=True)
-        choices = [f"{r.model}/{r.hardware}/{r.precision}/{r.sequence}" for r in known.itertuples()]
-        raise UsageError.unknown_choice("configuration", f"{config.model}/{config.hardware}/{config.precision}/"
-                                        f"{config.sequence}", choices)
+        wanted = (config.model, config.hardware, config.precision, config.sequence)
+        ranked = sorted(known.itertuples(), key=lambda r: -sum(a == b for a, b in zip(
+            (r.model, r.hardware, r.precision, r.sequence), wanted)))  # closest first, stable otherwise
+        choices = [f"{r.model}/{r.hardware}/{r.precision}/{r.sequence}" for r in ranked]
+        shown = ", ".join(choices[:8]) + (f", ... ({len(choices)} in all: see `specnb list --all`)"
+                                          if len(choices) > 8 else "")
+        msg = f"unknown configuration {'/'.join(wanted)!r}; choose one of: {shown or '(none)'}"
+        raise UsageError(msg)
     return config
 
 

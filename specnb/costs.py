@@ -151,7 +151,11 @@ def _csv_rows(text: str, source: str) -> list[tuple[str, dict]]:
     if not reader.fieldnames or "gpu" not in reader.fieldnames:
         msg = f"{source}: cost CSV needs a header with gpu,kw_per_gpu and one or more of {', '.join(PROVIDERS)}"
         raise CostTableError(msg)
-    return [(f"{source} row {i + 1}", row) for i, row in enumerate(reader)]
+    try:
+        return [(f"{source} row {i + 1}", row) for i, row in enumerate(reader)]
+    except csv.Error as exc:
+        msg = f"{source}: unreadable cost CSV ({exc})"
+        raise CostTableError(msg) from None
 
 
 def bundled_tables() -> dict[str, CostTable]:
@@ -174,7 +178,11 @@ def load_cost_table(spec: str | Path | CostTable | None = None) -> CostTable:
     path = Path(spec)
     if not path.is_file():
         raise UsageError.unknown_choice("cost table (or no such file)", spec, tables)
-    text = path.read_text()
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        msg = f"{path}: not UTF-8 text (byte {exc.start}); expected a cost CSV or YAML file"
+        raise CostTableError(msg) from None
     if path.suffix.lower() in (".yaml", ".yml"):
         return _yaml_table(text, path)
     return _table_from_rows(_csv_rows(text, str(path)), path.stem, str(path))

@@ -565,6 +565,17 @@ class KernelPool:
         if not self._closed:
             self._start_in_background(k, k.restart)
 
+    def grow(self, size: int) -> None:
+        """Start more kernels (in the background) until the pool has ``size``; never shrinks."""
+        new = []
+        with self._lock:
+            while len(self.kernels) < size and not self._closed:
+                new.append(_Kernel(self, len(self.kernels)))
+                self.kernels.append(new[-1])
+                self.size = len(self.kernels)
+        for k in new:  # outside the lock: a start's done-callback takes it
+            self._start_in_background(k, k.start)
+
     def wait_ready(self, timeout: float | None = None) -> None:
         """Block until every kernel finished starting (raises a startup error)."""
         deadline = None if timeout is None else time.monotonic() + timeout

@@ -178,6 +178,83 @@ def test_charts_do_not_mutate_the_comparison(tmp_path):
 
 
 
+def _configurations():
+    return [(r.model, r.hardware, r.precision, r.isl, r.osl) for r in specnb.configurations().itertuples()]
+
+
+@pytest.mark.parametrize("semantics", ["specnb", "inferencex"])
+@pytest.mark.parametrize("config", _configurations(), ids=lambda config: "-".join(map(str, config)))
+def test_every_report_chart_is_valid_vega_lite(bundled, config, semantics):
+    """Full schema validation of every chart of every bundled configuration. The charts are built without
+    Altair's piecewise checks and the report serialises them with ``to_dict(validate=False)``, so this
+    is where their specs are checked against the Vega-Lite schema."""
+    model, hardware, precision, isl, osl = config
+    c = specnb.compare(model, hardware, precision, isl=isl, osl=osl, semantics=semantics, data=bundled)
+    for name, chart in charts.report_charts(c).items():
+        assert chart.to_dict(validate=True)["$schema"].startswith("https://vega.github.io/schema/vega-lite/v"), name
+
+
+def test_edge_case_charts_are_valid_vega_lite(tmp_path):
+    """The same validation for the charts that only bundled data cannot reach: messages, crossovers, 3 arms."""
+    cases = [synthetic(tmp_path, arm_rows("mtp", [(60, 500, 16), (100, 200, 4)])
+                       + arm_rows("none", [(10, 1500, 128), (30, 900, 64)])),  # no overlap
+             synthetic(tmp_path, arm_rows("mtp", MTP, hardware="tpu7") + arm_rows("none", OFF, hardware="tpu7"),
+                       hardware="tpu7"),  # no rate
+             synthetic(tmp_path, arm_rows("mtp", MTP)),  # missing arm
+             synthetic(tmp_path, arm_rows("mtp", [(20, 1000, 64), (40, 800, 32), (60, 500, 16)])
+                       + arm_rows("none", [(20, 1400, 64), (30, 1000, 32), (50, 300, 8), (60, 200, 4)])),
+             synthetic(tmp_path, arm_rows("mtp", MTP) + arm_rows("none", OFF)
+                       + arm_rows("eagle", [(15, 1200, 64), (35, 850, 32), (55, 450, 16), (90, 150, 4)]),
+                       arms=("eagle", "mtp", "none"))]
+    names = set()
+    for c in cases:
+        for chart in charts.report_charts(c).values():
+            names.add(chart.to_dict(validate=True).get("name"))
+    assert {"no_band", "no_rate"} <= names
+
+
+def test_suite_heatmap_is_valid_vega_lite(bundled):
+    """The summary report's heatmap is shown through the same ``report.ChartOutput``, so it is validated here too."""
+    from specnb import report, suite
+
+    comps = [specnb.compare(m, h, p, isl=i, osl=o, data=bundled) for m, h, p, i, o in _configurations()[:6]]
+    entries = tuple({"status": "ok", "slug": c.config.slug, "config": c.to_dict()["config"],
+                     "comparison": json.loads(report.comparison_json_text(c))} for c in comps)
+    failed = tuple({**e, "status": "failed", "comparison": None} for e in entries)  # the "nothing to show" chart
+    for s in (suite.Suite(ROOT, entries, {}), suite.Suite(ROOT, failed, {})):
+        suite.chart_heatmap(s).to_dict(validate=True)
+
+
+def test_report_output_is_the_validated_spec(b200_charts):
+    """``report.ChartOutput`` skips validation (done above); the spec it emits is the validated one."""
+    from specnb import report
+
+    for chart in b200_charts.values():
+        bundle = report.chart(chart)._repr_mimebundle_()
+        (spec,) = [v for k, v in bundle.items() if k.startswith("application/vnd.vegalite")]
+        assert spec == chart.to_dict(validate=True)
+
+
+def test_inline_records_are_what_altair_makes_of_a_dataframe():
+    """``charts._data`` skips Altair's DataFrame conversion; the spec (values and dataset name) must not change.
+    Missing and non-finite numbers become null, nullable integers stay integers, booleans and text stay."""
+    frame = pd.DataFrame({"arm": ["MTP", "Off", "MTP"], "date": ["2026-06-01", "", "2026-06-11"],
+                          "conc": pd.array([4, None, 16], dtype="Int64"), "on": [True, False, True],
+                          "x": [1.5, float("nan"), float("inf")], "y": [1.0, 2.0, -float("inf")]})
+    mine = charts._data({k: frame[k].tolist() for k in frame.columns})
+    expected = alt.Chart(frame).mark_point().to_dict()
+    assert alt.Chart(mine).mark_point().to_dict() == expected
+    assert json.dumps(expected["datasets"]) == json.dumps({expected["data"]["name"]: mine.values})
+
+
+def test_building_charts_restores_altairs_debug_mode(b200):
+    from altair.utils import schemapi
+
+    with schemapi.debug_mode(True):
+        charts.report_charts(b200)
+        assert schemapi.DEBUG_MODE is True
+
+
 # ---------------------------------------------------------------------------------------------- determinism
 
 

@@ -26,11 +26,14 @@ def parse(text: str, path: str) -> list[dict]:
         msg = (f"{path}: CSV header lacks required column(s) {', '.join(missing)}; "
                f"a specnb CSV needs: {', '.join(REQUIRED)}")
         raise FormatError(msg)
+    rows: list[dict] = []
     try:
-        return list(reader)
+        for row in reader:
+            rows.append(row)
     except csv.Error as exc:  # e.g. a cell over the csv module's field size limit
-        msg = f"{path} row {reader.line_num}: unreadable CSV ({exc}); expected a specnb CSV"
+        msg = f"{path} row {len(rows) + 2}: unreadable CSV ({exc}); expected a specnb CSV"
         raise FormatError(msg) from None
+    return rows
 
 
 def read(rows: list[dict], path: str, meta: dict, problems: list) -> list[dict]:

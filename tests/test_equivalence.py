@@ -1,0 +1,149 @@
+"""The fast path equals a cold, isolated run.
+
+``specnb build`` executes reports on warm, reused kernels (``specnb.kernels``). Here two configurations
+are built with ``--jobs 1`` (so the second report runs on a kernel that already ran the first), and each
+is also executed by the ``papermill`` CLI in its own fresh process with the same parameters, then
+exported by the build's own ``export_job``. The files must be identical: ``comparison.json`` and
+``comparison.csv`` byte for byte, ``report.html`` apart from the declared run-metadata footer (the
+isolated run is deliberately given different run metadata to show nothing else depends on it).
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from specnb import build
+
+pytestmark = pytest.mark.slow
+
+# The first runs on a new kernel, the second on the same kernel after a reset.
+SLUGS = ("dsr1-b200-fp4-1k1k", "dsr1-mi355x-fp8-8k1k")
+FORMATS = ("html", "json")
+BIN = Path(sys.executable).parent
+FOOTER = re.compile(r'<footer class="specnb-run-metadata"[^>]*>.*?</footer>', re.S)
+ISOLATED_META = {"built": "isolated cold papermill run", "specnb": "-", "note": "differs on purpose"}
+
+
+def papermill_cli_args(params: dict) -> list[str]:
+    """Parameters as a papermill CLI user passes them: ``-r`` for strings, one ``-y`` (YAML) for the rest."""
+    args, rest = [], {}
+    for key, value in params.items():
+        if isinstance(value, str):
+            args += ["-r", key, value]
+        else:
+            rest[key] = value
+    return args + ["-y", json.dumps(rest)]
+
+
+def strip_run_metadata(html: str) -> str:
+    found = FOOTER.findall(html)
+    assert len(found) == 1, f"expected one run-metadata footer, found {len(found)}"
+    return FOOTER.sub("<footer/>", html)
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory):
+    """(fast dir, cold dir, jobs): the fast build and the isolated runs, started together."""
+    root = tmp_path_factory.mktemp("equivalence")
+    fast, cold = root / "fast", root / "cold"
+    env = {**os.environ, "SPECNB_CACHE": str(root / "cache")}
+    only = [a for s in SLUGS for a in ("--only", s)]
+    fast_proc = subprocess.Popen([str(BIN / "specnb"), "build", "--no-progress", "--jobs", "1", "--format",
+                                  ",".join(FORMATS), "--out", str(fast), *only], env=env, cwd=build.ROOT,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # The parameters the build passes (build.plan is pure), run_metadata excepted.
+    _, jobs = build.plan(build.BuildOptions(out=cold, formats=FORMATS, only=SLUGS))
+    assert [j.slug for j in jobs] == sorted(SLUGS)
+    cold_procs = []
+    for job in jobs:
+        job.outdir.mkdir(parents=True)
+        params = {**job.params, "run_metadata": ISOLATED_META}
+        cold_procs.append(subprocess.Popen(
+            [str(BIN / "papermill"), str(build.REPORT_NOTEBOOK.resolve()), str(job.outdir / "executed.ipynb"),
+             "--no-progress-bar", *papermill_cli_args(params)],
+            cwd=build.ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    for job, proc in zip(jobs, cold_procs):
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, f"papermill {job.slug}: {err[-3000:]}"
+        nb = nbformat.read(job.outdir / "executed.ipynb", as_version=4)
+        build.export_job(job, nb, FORMATS)
+    out, err = fast_proc.communicate(timeout=300)
+    assert fast_proc.returncode == 0, out + err
+    assert "Built 2" in out
+    return fast, cold, jobs
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_comparison_same_numbers(both, slug):
+    """The comparison itself (parsed) is the same; the byte test below also pins the key order."""
+    fast, cold, _ = both
+    a, b = (json.loads((d / slug / "comparison.json").read_text()) for d in (fast, cold))
+    assert a == b
+    assert a["schema"] == "specnb.comparison/1"
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_comparison_json_identical(both, slug):
+    fast, cold, _ = both
+    a, b = (fast / slug / "comparison.json").read_bytes(), (cold / slug / "comparison.json").read_bytes()
+    if a != b:
+        ka, kb = list(json.loads(a)), list(json.loads(b))
+        pytest.fail(f"{slug}: comparison.json bytes differ (top-level keys fast {ka[:5]}..., cold {kb[:5]}...)")
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_comparison_csv_identical(both, slug):
+    fast, cold, _ = both
+    a, b = (fast / slug / "comparison.csv").read_bytes(), (cold / slug / "comparison.csv").read_bytes()
+    assert a == b and a
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_html_identical_but_run_metadata(both, slug):
+    fast, cold, _ = both
+    a = (fast / slug / "report.html").read_text(encoding="utf-8")
+    b = (cold / slug / "report.html").read_text(encoding="utf-8")
+    assert ISOLATED_META["note"] in b and ISOLATED_META["note"] not in a  # the footers do differ ...
+    sa, sb = strip_run_metadata(a), strip_run_metadata(b)
+    if sa != sb:  # ... and nothing else may: show where
+        i = next(i for i, (x, y) in enumerate(zip(sa, sb)) if x != y) if sa[:len(sb)] != sb[:len(sa)] \
+            else min(len(sa), len(sb))
+        pytest.fail(f"{slug}: report.html differs at offset {i}:\n fast: {sa[max(0, i - 200):i + 200]!r}\n"
+                    f" cold: {sb[max(0, i - 200):i + 200]!r}")
+
+
+CHART_JSON = re.compile(r'(<script data-specnb-chart="[^"]*" data-specnb-mode="[^"]*" type="application/json">)'
+                        r"(.*?)(</script>)", re.S)
+INJECTED_ID = re.compile(r'(celltag_injected-parameters" id="cell-id=)[^"]*')
+
+
+def canonical(html: str) -> str:
+    """Report HTML with the footer removed, chart specs' keys sorted and the injected cell's id blanked."""
+    html = INJECTED_ID.sub(r"\1-", strip_run_metadata(html))
+    return CHART_JSON.sub(lambda m: m.group(1) + json.dumps(json.loads(m.group(2)), sort_keys=True) + m.group(3),
+                          html)
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_html_same_content(both, slug):
+    """Same report content: equal once chart-spec key order and the injected cell's random id are ignored
+    (the byte test above also pins those)."""
+    fast, cold, _ = both
+    a, b = (canonical((d / slug / "report.html").read_text(encoding="utf-8")) for d in (fast, cold))
+    assert len(CHART_JSON.findall(a)) == 3
+    assert a == b
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_suite_entry_identical(both, slug):
+    """Headline and engines flag (what index.html shows) come out the same too."""
+    fast, cold, _ = both
+    a = json.loads((fast / slug / build.STATE_FILE).read_text())["entry"]
+    b = json.loads((cold / slug / build.STATE_FILE).read_text())["entry"]
+    assert a == b
