@@ -130,7 +130,8 @@ def _data(columns: dict[str, list]) -> _Records:
     """Inline data from equal-length columns of plain Python values (``Series.tolist()``), as records in
     column order: what Altair made of the same DataFrame, without its per-column copies and checks."""
     keys = list(columns)
-    return _Records(values=[dict(zip(keys, map(_cell, row))) for row in zip(*columns.values())])
+    rows = zip(*columns.values(), strict=True)
+    return _Records(values=[dict(zip(keys, map(_cell, row), strict=True)) for row in rows])
 
 
 def _chart(data: _Records, *, mark: dict, encoding: dict, **properties) -> alt.Chart:
@@ -398,7 +399,7 @@ def _message(title: str, lines: list[str], name: str) -> alt.Chart:
     mark = {"type": "text", "align": "left", "baseline": "middle", "fontSize": FONT + 1, "color": TEXT_COLOUR}
     encoding = {"x": {"value": 4}, "y": _field("row", "ordinal", axis=None), "text": _field("line", "nominal")}
     return _chart(data, mark=mark, encoding=encoding, width=WIDTH, height=26 * len(lines), name=name,
-                     description=f"{title}: {' '.join(lines)}", title=_title(title, []), view={"stroke": None})
+                  description=f"{title}: {' '.join(lines)}", title=_title(title, []), view={"stroke": None})
 
 
 def _no_rate_text(c: Comparison) -> str:

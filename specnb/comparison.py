@@ -443,7 +443,7 @@ def resolve_config(dataset: Dataset, model: str, hardware: str, precision: str, 
         known = dataset.configurations(all_configs=True)
         wanted = (config.model, config.hardware, config.precision, config.sequence)
         ranked = sorted(known.itertuples(), key=lambda r: -sum(a == b for a, b in zip(
-            (r.model, r.hardware, r.precision, r.sequence), wanted)))  # closest first, stable otherwise
+            (r.model, r.hardware, r.precision, r.sequence), wanted, strict=True)))  # closest first, stable otherwise
         choices = [f"{r.model}/{r.hardware}/{r.precision}/{r.sequence}" for r in ranked]
         shown = ", ".join(choices[:8]) + (f", ... ({len(choices)} in all: see `specnb list --all`)"
                                           if len(choices) > 8 else "")

@@ -102,7 +102,8 @@ def chart_heatmap(s: Suite):
     import altair as alt
     import pandas as pd
 
-    frame = pd.DataFrame(ratio_records(s))
+    frame = pd.DataFrame(ratio_records(s), columns=["hardware", "precision", "sequence", "model", "ratio",
+                                                    "interactivity", "slug"])
     frame = frame[frame.ratio.notna()]
     if frame.empty:
         return alt.Chart(pd.DataFrame({"t": ["no comparable configurations"]})).mark_text().encode(text="t:N")

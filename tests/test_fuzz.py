@@ -212,7 +212,8 @@ def check_comparison(c):
 @given(arm_points, arm_points, st.booleans(), st.sampled_from(["b200", "mi355x", "tpu9"]), targets,
        st.sampled_from(["specnb", "inferencex"]), st.sampled_from(costs.TOKEN_TYPES))
 def test_fuzz_compare(mtp, off, same_engine, hardware, wanted, semantics, token_type):
-    rows = arm_rows("mtp", mtp, "sglang", hardware) + arm_rows("none", off, "sglang" if same_engine else "trt", hardware)
+    engine = "sglang" if same_engine else "trt"
+    rows = arm_rows("mtp", mtp, "sglang", hardware) + arm_rows("none", off, engine, hardware)
     if not rows:
         return
     with tempfile.TemporaryDirectory() as tmp:

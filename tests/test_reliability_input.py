@@ -179,7 +179,8 @@ def test_200mb_file_is_rejected_before_reading(tmp_path, cli_run, monkeypatch):
     path = sparse_200mb(tmp_path)
 
     def refuse(self):  # pragma: no cover - reached only if the size check regressed
-        raise AssertionError(f"{self} was read")
+        msg = f"{self} was read"
+        raise AssertionError(msg)
 
     monkeypatch.setattr(Path, "read_bytes", refuse)
     code, out, err = cli_run(["list", "--data", path])

@@ -134,7 +134,8 @@ def test_gpu_without_cost_constants(bundled, tmp_path):
             assert math.isnan(v.cost_per_mtok) and math.isnan(v.tok_s_per_mw) and v.throughput_per_gpu > 0
     d = bundle[report.COMPARISON_MIME]
     assert d["cost"]["usd_per_gpu_hour"] is None
-    assert all(a["cost_per_mtok"] is None and a["tok_s_per_mw"] is None for t in d["targets"] for a in t["arms"].values())
+    assert all(a["cost_per_mtok"] is None and a["tok_s_per_mw"] is None
+               for t in d["targets"] for a in t["arms"].values())
     assert ",0.0," not in bundle[report.CSV_MIME]
     for para in narrative.paragraphs(c):
         assert "$" not in para  # no price is quoted without a rate
