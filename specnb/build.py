@@ -240,6 +240,15 @@ def strip_machine_outputs(nb):
     return nb
 
 
+def stable_cell_ids(nb):
+    """papermill gives its injected-parameters cell a random id, which nbconvert writes into the page;
+    a fixed one keeps two builds of the same inputs byte-identical."""
+    for cell in nb.cells:
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            cell["id"] = "injected-parameters"
+    return nb
+
+
 def export_job(job: Job, nb, formats: tuple) -> dict:
     """Write a report's files atomically; the state file last. Returns its suite entry."""
     from . import export
@@ -251,7 +260,7 @@ def export_job(job: Job, nb, formats: tuple) -> dict:
         raise BuildError(msg)
     comparison = found[COMPARISON_MIME]
     summary = found.get(SUMMARY_MIME, {})
-    view = strip_machine_outputs(nb)
+    view = stable_cell_ids(strip_machine_outputs(nb))
     files = []
     payloads = {}
     if "json" in formats:
@@ -493,7 +502,7 @@ def write_index(opts: BuildOptions, jobs: list[Job], entries: dict, meta: dict, 
     else:
         nb = pool.execute(str(SUMMARY_NOTEBOOK), {"reports_dir": str(out.resolve()),
                                                   "run_metadata": meta or run_metadata()})
-    write_text(index, export.export_html(nb))
+    write_text(index, export.export_html(stable_cell_ids(nb)))
     return True
 
 

@@ -218,6 +218,9 @@ def main(argv=None) -> int:
         return 2
     except BrokenPipeError:  # e.g. `specnb list | head`
         return 0
+    except KeyboardInterrupt:
+        print("specnb: interrupted; reports already written are complete (rerun to finish)", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -137,6 +137,13 @@ def _cache_dir() -> Path:
     return Path(base) / "specnb"
 
 
+def script_json(obj: Any) -> str:
+    """JSON for an inert ``<script type="application/json">`` block: ``<``, ``>`` and ``&`` are written as
+    JSON escapes, so no data string (``</script>``, ``<!--``) can end the block or start a comment in it."""
+    text = json.dumps(obj, sort_keys=True, ensure_ascii=False)
+    return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+
+
 def _chart_of(data: dict[str, Any]) -> tuple[str, str, dict[str, Any]] | None:
     """Return ``(mimetype, mode, spec)`` for a Vega(-Lite) mime bundle, else None."""
     for mimetype, value in data.items():
@@ -290,6 +297,10 @@ def _define() -> dict[str, type]:
             help="Content-Security-Policy <meta> of the page; the default forbids every "
             "network request. Empty string: no policy.",
         ).tag(config=True)
+
+        def default_filters(self):
+            yield from super().default_filters()
+            yield ("specnb_script_json", script_json)
 
         @default("template_name")
         def _template_name_default(self):

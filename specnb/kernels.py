@@ -406,7 +406,8 @@ class _Kernel:
             client_class="jupyter_client.asynchronous.AsyncKernelClient",
         )
         # Same history setting nbclient uses for the kernels it starts itself.
-        km.start_kernel(extra_arguments=["--HistoryManager.hist_file=:memory:"], cwd=pool.cwd)
+        km.start_kernel(extra_arguments=["--HistoryManager.hist_file=:memory:", "--IPKernelApp.log_level=ERROR"],
+                        cwd=pool.cwd)
         self.km = km
         try:
             self.kc = km.client()

@@ -68,7 +68,7 @@ def both(tmp_path_factory):
             [str(BIN / "papermill"), str(build.REPORT_NOTEBOOK.resolve()), str(job.outdir / "executed.ipynb"),
              "--no-progress-bar", *papermill_cli_args(params)],
             cwd=build.ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
-    for job, proc in zip(jobs, cold_procs):
+    for job, proc in zip(jobs, cold_procs, strict=True):
         _, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, f"papermill {job.slug}: {err[-3000:]}"
         nb = nbformat.read(job.outdir / "executed.ipynb", as_version=4)
@@ -112,8 +112,7 @@ def test_html_identical_but_run_metadata(both, slug):
     assert ISOLATED_META["note"] in b and ISOLATED_META["note"] not in a  # the footers do differ ...
     sa, sb = strip_run_metadata(a), strip_run_metadata(b)
     if sa != sb:  # ... and nothing else may: show where
-        i = next(i for i, (x, y) in enumerate(zip(sa, sb)) if x != y) if sa[:len(sb)] != sb[:len(sa)] \
-            else min(len(sa), len(sb))
+        i = next((i for i, (x, y) in enumerate(zip(sa, sb, strict=False)) if x != y), min(len(sa), len(sb)))
         pytest.fail(f"{slug}: report.html differs at offset {i}:\n fast: {sa[max(0, i - 200):i + 200]!r}\n"
                     f" cold: {sb[max(0, i - 200):i + 200]!r}")
 

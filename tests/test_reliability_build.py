@@ -239,8 +239,6 @@ def test_sigint_leaves_no_kernel_behind(interrupted):
     assert r["orphans"] == [], f"processes left running after SIGINT: {r['orphans']}"
 
 
-@pytest.mark.xfail(strict=True, reason="cli.py main: KeyboardInterrupt is not caught, so Ctrl-C prints a traceback "
-                   "wall; catch it and print one line, exit 130")
 def test_sigint_exits_with_a_short_message(interrupted):
     _, _, results, _ = interrupted
     r = results["SIGINT"]

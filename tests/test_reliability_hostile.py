@@ -99,10 +99,6 @@ def comment_markup_page(tmp_path):
 
 
 @pytest.mark.browser
-@pytest.mark.xfail(strict=True, reason="a name holding '<!--<script>' puts the chart's JSON <script> block in HTML's "
-                   "'script data double escaped' state, which swallows the Vega bundle: no chart renders (no script "
-                   "runs either). Fix in templates/specnb_html/index.html.j2 (chart block): escape '<' as \\u003c "
-                   "in the spec JSON")
 def test_charts_still_render_with_comment_markup_in_names(tmp_path, chromium):
     path = comment_markup_page(tmp_path)
     rep = chromium.inspect(path, min_views=3, wait_ms=4000)
@@ -110,7 +106,6 @@ def test_charts_still_render_with_comment_markup_in_names(tmp_path, chromium):
     assert rep.vega_views >= 3 and rep.marks > 0
 
 
-@pytest.mark.xfail(strict=True, reason="same as test_charts_still_render_with_comment_markup_in_names")
 def test_chart_json_holds_no_comment_opener(tmp_path):
     page = comment_markup_page(tmp_path).read_text()
     for block in CHART_BLOCK.findall(page):
@@ -209,8 +204,6 @@ def test_html_identical_but_run_metadata_and_injected_cell_id(builds):
         assert normalise(a.read_text()) == normalise(b.read_text()), a.name
 
 
-@pytest.mark.xfail(strict=True, reason="papermill gives the injected-parameters cell a random id, which nbconvert "
-                   "writes as id=\"cell-id=<random>\"; fix in build.py (export_job): give it a fixed id")
 def test_html_identical_except_run_metadata(builds):
     one, two = builds
     a, b = (one / "report.html").read_text(), (two / "report.html").read_text()

@@ -35,7 +35,7 @@ def cmp(bundled, slug_parts, **kw):
 
 
 def test_single_point_arm_without_overlap(bundled):
-    """dsr1 GB200 FP4 1k/8k: MTP has one measured point (conc 8 at ~92 tok/s/user), outside Off's range."""
+    """dsr1 GB200 FP4 1k/8k: MTP has one measured point (at ~369 tok/s/user), far above Off's range."""
     c = cmp(bundled, ("dsr1", "gb200", "fp4", "1k/8k"))
     assert c.frontiers["mtp"].size == 1 and len(c.points[c.points.spec_method == "mtp"]) == 1
     assert c.band is None and c.targets == () and not c.comparable
