@@ -26,10 +26,11 @@ def compare(model: str, hardware: str, precision: str, sequence: str | None = No
     ``data`` is a ``Dataset``, a path or a list of paths (default: the bundled data). ``gpu_cost`` and
     ``gpu_kw`` override one or more GPUs' $/GPU-hour (for ``provider``) and kW, e.g. ``{"b200": 2.1}``.
     """
-    table = costs.load_cost_table(cost_table)
-    for gpu, usd in (gpu_cost or {}).items():
-        table = table.with_override(gpu, usd_per_gpu_hour=float(usd), provider=provider)
-    for gpu, kw in (gpu_kw or {}).items():
-        table = table.with_override(gpu, kw_per_gpu=float(kw), provider=provider)
+    from . import names
+
+    gpu = names.hardware_key(hardware)
+    table = costs.with_overrides(costs.load_cost_table(cost_table), gpu,
+                                 gpu_cost={names.hardware_key(k): v for k, v in (gpu_cost or {}).items()},
+                                 gpu_kw={names.hardware_key(k): v for k, v in (gpu_kw or {}).items()}, provider=provider)
     return _compare.compare(_dataset(data), model, hardware, precision, sequence, cost_table=table,
                             provider=provider, **options)

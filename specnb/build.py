@@ -25,10 +25,13 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__, costs, names
 from .atomic import write_bytes, write_text
-from .data import Dataset, load
+
+if TYPE_CHECKING:  # specnb.data imports pandas: loaded in plan(), after the kernels have been spawned
+    from .data import Dataset
 from .errors import BuildError, UsageError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -160,6 +163,8 @@ def plan(opts: BuildOptions, dataset: Dataset | None = None) -> tuple[Dataset, l
     """Configurations to build, their parameters and digests, and which are stale. Runs no kernel."""
     from .comparison import Config
 
+    from .data import load
+
     dataset = dataset or load(list(opts.data) or None, meta=opts.meta)
     costs.load_cost_table(opts.cost_table)  # fail early on a bad table
     configs = dataset.configurations()
@@ -203,11 +208,10 @@ def block_slow_imports() -> None:
 
 def run_metadata() -> dict:
     """The one non-deterministic block of every report: when and with what it was built."""
-    import nbconvert
-    import papermill
+    from importlib.metadata import version
 
     return {"built": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "specnb": __version__,
-            "papermill": papermill.__version__, "nbconvert": nbconvert.__version__,
+            "papermill": version("papermill"), "nbconvert": version("nbconvert"),
             "python": platform.python_version()}
 
 
@@ -258,14 +262,16 @@ def export_job(job: Job, nb, formats: tuple) -> dict:
     if COMPARISON_MIME not in found:
         msg = f"{job.slug}: the report notebook produced no comparison output"
         raise BuildError(msg)
-    comparison = found[COMPARISON_MIME]
+    comparison_text = found[COMPARISON_MIME]
+    comparison_text = "".join(comparison_text) if isinstance(comparison_text, list) else comparison_text
     summary = found.get(SUMMARY_MIME, {})
     view = stable_cell_ids(strip_machine_outputs(nb))
     files = []
     payloads = {}
     if "json" in formats:
-        payloads["comparison.json"] = (json.dumps(comparison, indent=1, ensure_ascii=False) + "\n").encode()
-        payloads["comparison.csv"] = found.get(CSV_MIME, "").encode()
+        csv_text = found.get(CSV_MIME, "")
+        payloads["comparison.json"] = comparison_text.encode()
+        payloads["comparison.csv"] = ("".join(csv_text) if isinstance(csv_text, list) else csv_text).encode()
     if "html" in formats:
         payloads["report.html"] = export.export_html(view).encode()
     if "pdf" in formats:
@@ -293,13 +299,12 @@ def failure_entry(job: Job, exc: BaseException) -> dict:
     if nb is not None:
         write_text(job.outdir / "failed.ipynb", nbformat.writes(nb))
         kept = True
-    try:
-        (job.outdir / STATE_FILE).unlink()
-    except FileNotFoundError:
-        pass
-    message = error_line(exc)
-    return {"slug": job.slug, "config": job.config, "status": "error", "error": message, "files": [],
-            "failed_notebook": kept}
+    entry = {"slug": job.slug, "config": job.config, "status": "error", "error": error_line(exc), "files": [],
+             "failed_notebook": kept}
+    # status "error" is never fresh, so the next build retries it; the index keeps showing it meanwhile
+    write_text(job.outdir / STATE_FILE, json.dumps({"digest": job.digest, "status": "error", "entry": entry},
+                                                   indent=1, sort_keys=True) + "\n")
+    return entry
 
 
 def error_line(exc: BaseException) -> str:
@@ -310,10 +315,17 @@ def error_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0] if text else ''}"[:300]
 
 
-def make_pool(size: int, cwd: Path):
+def make_pool(size: int, cwd: Path, opts: BuildOptions | None = None):
+    """Warm kernels: libraries imported once, and the build's data loaded once (``specnb.load`` caches it,
+    so each report's own load call is a cache hit with the identical result)."""
     from .kernels import KernelPool
 
-    return KernelPool(size=size, startup_code=KERNEL_STARTUP, cwd=str(cwd), block_rfc3987_syntax=True,
+    startup = KERNEL_STARTUP
+    if opts is not None:
+        data = [str(Path(p).resolve()) for p in opts.data] or None
+        startup += (f"\ntry:\n    specnb.load({data!r}, meta={dict(opts.meta)!r})\n"
+                    "except Exception:\n    pass  # the report notebook reports any data error itself")
+    return KernelPool(size=size, startup_code=startup, cwd=str(cwd), block_rfc3987_syntax=True,
                       restart_on_error=True)
 
 
@@ -398,7 +410,7 @@ def run_build(opts: BuildOptions, *, dataset: Dataset | None = None, pool=None) 
     # A first build surely executes notebooks: start the kernels now, so they boot while we plan.
     early = pool is None and (opts.force or not (out / "suite.json").exists())
     if early:
-        pool = make_pool(1, Path.cwd())  # grown after planning if more than one report is stale
+        pool = make_pool(1, Path.cwd(), opts)  # grown after planning if more than one report is stale
     own_pool = early
     try:
         dataset, jobs = plan(opts, dataset)
@@ -414,11 +426,17 @@ def run_build(opts: BuildOptions, *, dataset: Dataset | None = None, pool=None) 
     entries = {j.slug: read_state(j.outdir).get("entry") for j in jobs if not j.stale}
     meta = run_metadata() if stale or not (out / "index.html").exists() else {}
     if pool is None and stale:
-        pool, own_pool = make_pool(max(1, min(jobs_n, len(stale))), Path.cwd()), True
+        pool, own_pool = make_pool(max(1, min(jobs_n, len(stale))), Path.cwd(), opts), True
     elif own_pool and len(stale) > 1:
         pool.grow(min(jobs_n, len(stale)))
     exporter = Exporter(min(jobs_n, len(stale)) if "pdf" in opts.formats and len(stale) > 2 else 1)
     bar = _progress(len(stale), opts.progress)
+    if stale and exporter.pool is None:  # first-export costs overlap with the first notebook's execution
+        import threading
+
+        from . import export
+
+        threading.Thread(target=export.warm_up, args=(opts.formats,), daemon=True).start()
 
     def record(job: Job, outcome) -> None:
         if isinstance(outcome, (KeyboardInterrupt, SystemExit)):
@@ -470,6 +488,20 @@ def run_build(opts: BuildOptions, *, dataset: Dataset | None = None, pool=None) 
 # ----------------------------------------------------------------------------------------------- index
 
 
+def all_entries(out: Path, dataset: Dataset, entries: dict) -> list[dict]:
+    """Every configuration of the data that has a report (or a failure) in ``out``, this build's first:
+    a partial build (``--only``) must not drop the other reports from the index."""
+    from .comparison import Config
+
+    merged = []
+    for r in dataset.configurations().itertuples():
+        slug = Config(r.model, r.hardware, r.precision, int(r.isl), int(r.osl)).slug
+        entry = entries.get(slug) or read_state(out / slug).get("entry")
+        if entry:
+            merged.append(entry)
+    return sorted(merged, key=lambda e: e["slug"])
+
+
 def suite_document(opts: BuildOptions, jobs: list[Job], entries: dict, dataset: Dataset) -> dict:
     return {"schema": "specnb.suite/1",
             "options": {"cost_table": opts.cost_table if not Path(opts.cost_table).is_file()
@@ -477,7 +509,7 @@ def suite_document(opts: BuildOptions, jobs: list[Job], entries: dict, dataset: 
                         "token_type": opts.token_type, "semantics": opts.semantics,
                         "targets": list(opts.targets) if opts.targets else None, "formats": list(opts.formats)},
             "data": [{"path": f.path, "format": f.format, "rows": f.rows, "sha256": f.sha256} for f in dataset.files],
-            "entries": [entries[j.slug] for j in jobs if entries.get(j.slug)]}
+            "entries": all_entries(Path(opts.out), dataset, entries)}
 
 
 def write_index(opts: BuildOptions, jobs: list[Job], entries: dict, meta: dict, pool, dataset: Dataset) -> bool:
@@ -524,9 +556,12 @@ def add_build_parser(p: argparse.ArgumentParser) -> None:
 
 def options_from_args(args) -> BuildOptions:
     from .cli import _key_values
-    from .comparison import parse_targets
 
-    targets = tuple(parse_targets(args.targets)) if args.targets else None
+    targets = None
+    if args.targets:
+        from .comparison import parse_targets
+
+        targets = tuple(parse_targets(args.targets))
     only = tuple(p for item in (args.only or []) for p in item.split(",") if p.strip())
     if args.jobs < 0:
         raise UsageError("--jobs must be 0 (one per CPU) or more")

@@ -56,13 +56,10 @@ def _dataset(args):
     return load(args.data, meta=_key_values(args.meta, "--meta", numeric=False))
 
 
-def _cost_table(args):
-    table = costs.load_cost_table(args.cost_table)
-    for gpu, usd in _key_values(args.gpu_cost, "--gpu-cost", numeric=True).items():
-        table = table.with_override(gpu, usd_per_gpu_hour=usd, provider=args.provider)
-    for gpu, kw in _key_values(args.gpu_kw, "--gpu-kw", numeric=True).items():
-        table = table.with_override(gpu, kw_per_gpu=kw, provider=args.provider)
-    return table
+def _cost_table(args, gpu: str):
+    return costs.with_overrides(costs.load_cost_table(args.cost_table), names.hardware_key(gpu),
+                                gpu_cost=_key_values(args.gpu_cost, "--gpu-cost", numeric=True),
+                                gpu_kw=_key_values(args.gpu_kw, "--gpu-kw", numeric=True), provider=args.provider)
 
 
 def cmd_list(args) -> int:
@@ -97,7 +94,7 @@ def _compare(args, dataset, *, strict: bool):
     arms = tuple(a.strip() for a in args.arms.split(","))
     return compare(dataset, args.model, args.hardware, args.precision, args.sequence, arms=arms,
                    targets=args.targets, strict_targets=strict, semantics=args.semantics,
-                   cost_table=_cost_table(args), provider=args.provider, token_type=args.token_type)
+                   cost_table=_cost_table(args, args.hardware), provider=args.provider, token_type=args.token_type)
 
 
 def render_text(c) -> str:

@@ -69,6 +69,18 @@ class CostTable:
         return replace(self, name=f"{self.name} + override ({', '.join(parts)})", gpus={**self.gpus, gpu: new})
 
 
+def with_overrides(table: CostTable, gpu: str, *, gpu_cost: dict | None = None, gpu_kw: dict | None = None,
+                   provider: str = DEFAULT_PROVIDER) -> CostTable:
+    """``table`` with the overrides that concern ``gpu`` applied (others do not change this GPU's report,
+    so they are not applied: the table name then says exactly what priced it)."""
+    usd = (gpu_cost or {}).get(gpu)
+    kw = (gpu_kw or {}).get(gpu)
+    if usd is None and kw is None:
+        return table
+    return table.with_override(gpu, usd_per_gpu_hour=None if usd is None else float(usd),
+                               kw_per_gpu=None if kw is None else float(kw), provider=provider)
+
+
 @dataclass(frozen=True)
 class Rate:
     """The constants that price one configuration."""

@@ -138,10 +138,11 @@ def _cache_dir() -> Path:
 
 
 def script_json(obj: Any) -> str:
-    """JSON for an inert ``<script type="application/json">`` block: ``<``, ``>`` and ``&`` are written as
+    """JSON for an inert ``<script type="application/json">`` block: ``<``, ``>``, ``&`` and ``/`` are written as
     JSON escapes, so no data string (``</script>``, ``<!--``) can end the block or start a comment in it."""
     text = json.dumps(obj, sort_keys=True, ensure_ascii=False)
-    return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+    text = text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+    return text.replace("/", "\\/")  # as nbconvert's escape_html_script: no URL appears in the page
 
 
 def _chart_of(data: dict[str, Any]) -> tuple[str, str, dict[str, Any]] | None:
@@ -462,3 +463,21 @@ def export_pdf(nb: NotebookNode) -> bytes:
     with _use_lock:
         pdf, _ = _exporter("SpecnbPDFExporter").from_notebook_node(nb)
     return pdf
+
+
+def warm_up(formats=("html",)) -> None:
+    """Import the exporters and compile their templates (and load the Vega bundle) ahead of the first report.
+
+    ``specnb build`` calls this in a background thread while the first notebook executes in its kernel, so
+    the one-off cost of the first export overlaps with kernel work instead of adding to it.
+    """
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_markdown_cell("warm-up"))
+    nb.cells[0].id = "warm-up"
+    if "html" in formats:
+        export_html(nb)
+        _vega_bundle(None)
+    if "pdf" in formats:
+        export_pdf(nb)

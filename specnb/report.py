@@ -16,7 +16,9 @@ from . import fmt, names, narrative
 from .comparison import Comparison
 from .table import comparison_html
 
-COMPARISON_MIME = "application/vnd.specnb.comparison+json"
+# Text, not a +json mimetype: nbformat re-orders JSON outputs' keys when a notebook is written, and
+# comparison.json must be the same bytes whether the notebook went through a file or not.
+COMPARISON_MIME = "text/x.specnb.comparison-json"
 CSV_MIME = "text/csv"
 SUMMARY_MIME = "application/vnd.specnb.summary+json"
 
@@ -164,7 +166,7 @@ class MachineOutput:
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         summary = {"headline": narrative.headline(self.c), "engines_differ": self.c.engines_differ}
-        return {COMPARISON_MIME: json.loads(comparison_json_text(self.c)), CSV_MIME: comparison_csv_text(self.c),
+        return {COMPARISON_MIME: comparison_json_text(self.c), CSV_MIME: comparison_csv_text(self.c),
                 SUMMARY_MIME: summary, "text/plain": f"<specnb comparison {self.c.config.slug}>"}
 
 

@@ -122,3 +122,14 @@ def test_report_renders_offline_in_chromium(built, chromium):
     assert report.svg_marks > 50
     index = chromium.inspect(out / "index.html", min_views=1)
     index.assert_clean(min_views=1)
+
+
+def test_partial_rebuild_keeps_every_report_in_the_index(built):
+    """Runs last in this module: rebuilding one report (--only, --force) must not drop the other from the index."""
+    out, _ = built
+    proc = run_cli("--out", str(out), "--only", TWO[0], "--format", "json", "--force")
+    assert proc.returncode == 0, proc.stderr
+    suite = json.loads((out / "suite.json").read_text())
+    assert [e["slug"] for e in suite["entries"]] == sorted(TWO)
+    index = (out / "index.html").read_text()
+    assert f'href="{TWO[1]}/report.html"' in index

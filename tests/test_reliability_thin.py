@@ -25,7 +25,7 @@ def render(c):
     specs = [json.dumps(make(c).to_dict(), allow_nan=False)
              for make in (charts.chart_throughput, charts.chart_cost, charts.chart_ratio)]
     bundle = report.machine_output(c)._repr_mimebundle_()
-    json.dumps(bundle[report.COMPARISON_MIME], allow_nan=False)
+    json.dumps(json.loads(bundle[report.COMPARISON_MIME]), allow_nan=False)
     return html, specs, bundle
 
 
@@ -44,7 +44,7 @@ def test_single_point_arm_without_overlap(bundled):
     html, specs, bundle = render(c)
     assert "No matched comparison" in html and "single measured point" in html
     assert narrative.headline(c).startswith("No matched comparison: MTP has a single measured point")
-    d = bundle[report.COMPARISON_MIME]
+    d = json.loads(bundle[report.COMPARISON_MIME])
     assert d["band"] is None and d["targets"] == [] and d["frontier_points"] == {"mtp": 1, "none": 4}
     assert bundle[report.CSV_MIME].startswith("model,hardware,precision")  # a header, no rows
     assert terminal_table(c) == "No matched comparison."
@@ -84,7 +84,7 @@ def test_arm_missing_entirely(bundled, slug, missing):
     assert f"{missing} has no measured points for this configuration." in c.notes and not c.comparable
     html, _, bundle = render(c)
     assert f"{missing} has no measured points" in html and "No matched comparison" in html
-    assert bundle[report.COMPARISON_MIME]["targets"] == []
+    assert json.loads(bundle[report.COMPARISON_MIME])["targets"] == []
     slugs = {comparison.Config(r.model, r.hardware, r.precision, r.isl, r.osl).slug
              for r in bundled.configurations().itertuples()}
     assert comparison.Config(*c.config.to_dict().values()).slug not in slugs
@@ -132,7 +132,7 @@ def test_gpu_without_cost_constants(bundled, tmp_path):
     for t in c.targets:
         for v in t.arms.values():
             assert math.isnan(v.cost_per_mtok) and math.isnan(v.tok_s_per_mw) and v.throughput_per_gpu > 0
-    d = bundle[report.COMPARISON_MIME]
+    d = json.loads(bundle[report.COMPARISON_MIME])
     assert d["cost"]["usd_per_gpu_hour"] is None
     assert all(a["cost_per_mtok"] is None and a["tok_s_per_mw"] is None
                for t in d["targets"] for a in t["arms"].values())
