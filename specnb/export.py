@@ -106,35 +106,41 @@ def _import_optional(module: str, purpose: str) -> Any:
 def _vega_bundle(vl_version: str | None) -> str:
     """Vega + Vega-Lite + Vega-Embed as one script (about 0.9 MB).
 
-    vl-convert takes ~2 s to assemble it, so the result is kept in a per-user cache file keyed by the
-    vl-convert and Vega-Lite versions (``$SPECNB_CACHE``, else ``$XDG_CACHE_HOME/specnb`` or ``~/.cache/specnb``).
+    vl-convert takes ~2–3 s to assemble it, and the result depends only on the installed vl-convert, so it
+    is stored once per installation (``<env>/share/specnb``, written by ``make`` / ``python -m specnb.export``),
+    else in ``$SPECNB_CACHE`` or the user's cache folder.
     """
     vl_convert = _import_optional("vl_convert", "Inlining Vega in HTML reports")
-    cache = _cache_dir() / f"vega-bundle-{vl_convert.__version__}-{vl_version or 'default'}.js"
-    try:
-        return cache.read_text(encoding="utf-8")
-    except OSError:
-        pass
+    name = f"vega-bundle-{vl_convert.__version__}-{vl_version or 'default'}.js"
+    for folder in _bundle_dirs():
+        try:
+            return (folder / name).read_text(encoding="utf-8")
+        except OSError:
+            continue
     # The bundle defines window.vega, window.vegaLite and window.vegaEmbed. It
     # holds no "</script" today; escape it anyway so it can never end the tag.
     # Only that sequence: a blanket "</" -> "<\\/" breaks regex literals (/</g).
     bundle = _END_SCRIPT.sub(r"<\\/\1", vl_convert.javascript_bundle(vl_version=vl_version))
-    try:
-        from .atomic import write_text
+    from .atomic import write_text
 
-        write_text(cache, bundle)
-    except OSError:  # a read-only home only costs speed
-        pass
+    for folder in _bundle_dirs():
+        try:
+            write_text(folder / name, bundle)
+            break
+        except OSError:  # read-only: try the next place; failing all only costs speed
+            continue
     return bundle
 
 
-def _cache_dir() -> Path:
+def _bundle_dirs() -> list[Path]:
+    """Where the bundle may be kept, in order: $SPECNB_CACHE, the environment's share/, the user cache."""
     import os
+    import sys
 
     if os.environ.get("SPECNB_CACHE"):
-        return Path(os.environ["SPECNB_CACHE"])
+        return [Path(os.environ["SPECNB_CACHE"])]
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "specnb"
+    return [Path(sys.prefix) / "share" / "specnb", Path(base) / "specnb"]
 
 
 def script_json(obj: Any) -> str:
@@ -481,3 +487,7 @@ def warm_up(formats=("html",)) -> None:
         _vega_bundle(None)
     if "pdf" in formats:
         export_pdf(nb)
+
+
+if __name__ == "__main__":  # `python -m specnb.export`: build the installation's Vega bundle once
+    _vega_bundle(None)
