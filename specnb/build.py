@@ -162,7 +162,6 @@ def is_fresh(outdir: Path, digest: str, formats: tuple) -> bool:
 def plan(opts: BuildOptions, dataset: Dataset | None = None) -> tuple[Dataset, list[Job]]:
     """Configurations to build, their parameters and digests, and which are stale. Runs no kernel."""
     from .comparison import Config
-
     from .data import load
 
     dataset = dataset or load(list(opts.data) or None, meta=opts.meta)
@@ -337,11 +336,18 @@ def _progress(total: int, enabled: bool):
     return tqdm(total=total, unit="report", file=sys.stderr, dynamic_ncols=True, leave=True)
 
 
+def _worker_init() -> None:
+    """Export workers leave Ctrl-C to the build process, which shuts them down (each write is atomic)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    block_slow_imports()
+
+
 def _export_in_worker(job: Job, nb_text: str, formats: tuple) -> dict:
     """Process-pool entry point: render and write one report (the notebook travels as JSON text)."""
     import nbformat
 
-    block_slow_imports()
     return export_job(job, nbformat.reads(nb_text, as_version=4), formats)
 
 
@@ -361,7 +367,7 @@ class Exporter:
             from concurrent.futures import ProcessPoolExecutor
 
             self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                            initializer=block_slow_imports)
+                                            initializer=_worker_init)
 
     def submit(self, job: Job, nb, formats: tuple):
         if self.pool is None:

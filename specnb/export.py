@@ -57,6 +57,8 @@ __all__ = [
 ]
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+PRINT_CHART_CONFIG = {"font": "DejaVu Sans"}
+"""Vega-Lite config for charts converted to SVG for the PDF (matches ``specnb-print.css``)."""
 """Directory holding the ``specnb_html`` and ``specnb_pdf`` nbconvert templates."""
 
 CHART_MIMETYPE = "application/vnd.specnb.chart+json"
@@ -271,7 +273,11 @@ def _define() -> dict[str, type]:
                     if chart["mode"] == "vega":
                         svg = vl_convert.vega_to_svg(spec, allowed_base_urls=[])
                     else:
-                        svg = vl_convert.vegalite_to_svg(spec, vl_version=vl_version, allowed_base_urls=[])
+                        # Measure text with the font the PDF draws it in (the print CSS's DejaVu Sans);
+                        # with Vega's default "sans-serif" the SVG is sized for narrower glyphs and
+                        # WeasyPrint clips legends and titles at its right edge.
+                        svg = vl_convert.vegalite_to_svg(spec, vl_version=vl_version, config=PRINT_CHART_CONFIG,
+                                                         allowed_base_urls=[])
                     info = {"chart_id": chart["id"], "alt": _alt_text(spec)}
                     bound = _bound_params(spec)
                     if bound:
