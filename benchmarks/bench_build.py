@@ -151,16 +151,10 @@ def plan_jobs() -> list:
 
 
 def papermill_args(params: dict) -> list[str]:
-    """Parameters as a papermill CLI user would pass them: ``-r`` for strings, one ``-y`` (YAML) for the rest."""
-    args, rest = [], {}
-    for key, value in params.items():
-        if isinstance(value, str):
-            args += ["-r", key, value]
-        else:
-            rest[key] = value
-    if rest:
-        args += ["-y", json.dumps(rest)]  # JSON is YAML
-    return args
+    """Parameters as a papermill CLI user would pass them (see ``specnb.build.papermill_cli_args``)."""
+    from specnb.build import papermill_cli_args
+
+    return papermill_cli_args(params)
 
 
 def build_cmd(out: Path, *extra: str) -> list[str]:

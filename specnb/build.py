@@ -145,6 +145,18 @@ def notebook_params(opts: BuildOptions, cfg: dict) -> dict:
     }
 
 
+def papermill_cli_args(params: dict) -> list[str]:
+    """A report's parameters as papermill CLI arguments (``-r`` for strings, one ``-y`` YAML for the rest):
+    ``papermill notebooks/report.ipynb out.ipynb <these>`` reproduces that report outside specnb."""
+    args, rest = [], {}
+    for key, value in params.items():
+        if isinstance(value, str):
+            args += ["-r", key, value]
+        else:
+            rest[key] = value
+    return args + (["-y", json.dumps(rest)] if rest else [])  # JSON is YAML
+
+
 def read_state(outdir: Path) -> dict:
     try:
         return json.loads((outdir / STATE_FILE).read_text())

@@ -408,7 +408,7 @@ class _Kernel:
     ``wait_for_ready`` (>= 0.2 s IOPub flush) for every notebook.
     """
 
-    def __init__(self, pool: "KernelPool", index: int):
+    def __init__(self, pool: KernelPool, index: int):
         self.pool = pool
         self.index = index
         self.km: KernelManager | None = None
@@ -421,7 +421,7 @@ class _Kernel:
         return self.thread.submit(fn, *args, **kw)
 
     # -- runs on self.thread ------------------------------------------------
-    def start(self) -> "_Kernel":
+    def start(self) -> _Kernel:
         t0 = time.perf_counter()
         pool = self.pool
         km = KernelManager(
@@ -480,7 +480,7 @@ class _Kernel:
         self.runs += 1
         return pm.execute_notebook(*pm_args, km=self.km, kc=self.kc, **pm_kwargs)
 
-    def restart(self) -> "_Kernel":
+    def restart(self) -> _Kernel:
         self.shutdown()
         return self.start()
 
@@ -651,7 +651,7 @@ class KernelPool:
                 k.shutdown()
             k.thread.shutdown(wait=False)
 
-    def __enter__(self) -> "KernelPool":
+    def __enter__(self) -> KernelPool:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from . import fmt, names
 from .comparison import TIE_THRESHOLD, ArmValues, Comparison, Target

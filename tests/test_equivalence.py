@@ -31,14 +31,7 @@ ISOLATED_META = {"built": "isolated cold papermill run", "specnb": "-", "note": 
 
 
 def papermill_cli_args(params: dict) -> list[str]:
-    """Parameters as a papermill CLI user passes them: ``-r`` for strings, one ``-y`` (YAML) for the rest."""
-    args, rest = [], {}
-    for key, value in params.items():
-        if isinstance(value, str):
-            args += ["-r", key, value]
-        else:
-            rest[key] = value
-    return args + ["-y", json.dumps(rest)]
+    return build.papermill_cli_args(params)
 
 
 def strip_run_metadata(html: str) -> str:

@@ -208,6 +208,19 @@ def check_comparison(c):
     return d
 
 
+def compare_rows(rows, hardware, **options):
+    """Load ``rows`` from a temporary file and compare them; None when either step is a SpecnbError
+    (e.g. two random points that are conflicting duplicates). Anything else propagates: a bug."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "d.json"
+        path.write_text(json.dumps(rows))
+        data._CACHE.clear()
+        try:
+            return comparison.compare(specnb.load(path), "dsr1", hardware, "fp4", "1k/1k", **options)
+        except SpecnbError:
+            return None
+
+
 @FUZZ
 @given(arm_points, arm_points, st.booleans(), st.sampled_from(["b200", "mi355x", "tpu9"]), targets,
        st.sampled_from(["specnb", "inferencex"]), st.sampled_from(costs.TOKEN_TYPES))
@@ -216,19 +229,8 @@ def test_fuzz_compare(mtp, off, same_engine, hardware, wanted, semantics, token_
     rows = arm_rows("mtp", mtp, "sglang", hardware) + arm_rows("none", off, engine, hardware)
     if not rows:
         return
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "d.json"
-        path.write_text(json.dumps(rows))
-        data._CACHE.clear()
-        try:
-            ds = specnb.load(path)
-        except SpecnbError:
-            return  # e.g. two random points that are conflicting duplicates
-        try:
-            c = comparison.compare(ds, "dsr1", hardware, "fp4", "1k/1k", targets=wanted, semantics=semantics,
-                                   token_type=token_type)
-        except SpecnbError:
-            return
+    c = compare_rows(rows, hardware, targets=wanted, semantics=semantics, token_type=token_type)
+    if c is not None:
         check_comparison(c)
 
 
@@ -240,14 +242,9 @@ def test_fuzz_charts(mtp, off, semantics):
     rows = arm_rows("mtp", mtp, "sglang", "b200") + arm_rows("none", off, "trt", "b200")
     if not rows:
         return
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "d.json"
-        path.write_text(json.dumps(rows))
-        data._CACHE.clear()
-        try:
-            c = comparison.compare(specnb.load(path), "dsr1", "b200", "fp4", "1k/1k", semantics=semantics)
-        except SpecnbError:
-            return
-        for make in (charts.chart_throughput, charts.chart_cost, charts.chart_ratio):
-            spec = make(c).to_dict()
-            json.dumps(spec, allow_nan=False)
+    c = compare_rows(rows, "b200", semantics=semantics)
+    if c is None:
+        return
+    for make in (charts.chart_throughput, charts.chart_cost, charts.chart_ratio):
+        spec = make(c).to_dict()
+        json.dumps(spec, allow_nan=False)
