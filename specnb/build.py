@@ -449,6 +449,12 @@ def run_build(opts: BuildOptions, *, dataset: Dataset | None = None, pool=None) 
         pool.grow(min(jobs_n, len(stale)))
     exporter = Exporter(min(jobs_n, len(stale)) if "pdf" in opts.formats and len(stale) > 2 else 1)
     bar = _progress(len(stale), opts.progress)
+    if stale:
+        # papermill, nbclient and nbformat are imported here, in the main thread, before any helper thread
+        # imports: two threads importing one package graph at once can trip Python's import deadlock check.
+        from .kernels import register_engine
+
+        register_engine()
     if stale and exporter.pool is None:  # first-export costs overlap with the first notebook's execution
         import threading
 

@@ -38,6 +38,7 @@ import typing as t
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 
 from jupyter_client import KernelManager
+from jupyter_core.utils import run_sync as _run_sync  # what nbclient.util re-exports; already imported
 
 # papermill, nbformat and nbclient are imported on first use: spawning a kernel needs only
 # jupyter_client, so `specnb build` can start its kernels ~0.5 s sooner (see register_engine).
@@ -319,12 +320,6 @@ class KernelPrepareError(RuntimeError):
 # --------------------------------------------------------------------------
 # papermill engine
 # --------------------------------------------------------------------------
-def _run_sync(fn):
-    from nbclient.util import run_sync
-
-    return run_sync(fn)
-
-
 _ENGINE_LOCK = threading.Lock()
 _ENGINE: list = []
 
