@@ -100,8 +100,12 @@ class Target:
     position: str  # "low end", "middle", "upper edge" of the band
     arms: dict
     winner: str | None  # arm with the highest throughput/GPU; None if tied or not comparable
-    ratio: float | None  # first arm's throughput / baseline's (last arm)
     ratios: dict = field(default_factory=dict)  # every non-baseline arm's throughput / baseline's
+
+    @property
+    def ratio(self) -> float | None:
+        """The first (treatment) arm's throughput over the baseline's."""
+        return next(iter(self.ratios.values()), None)
 
 
 @dataclass(frozen=True)
@@ -191,12 +195,6 @@ class Comparison:
             on |= set(self.frontiers[arm].points["source"])
         p["on_frontier"] = p["source"].isin(on)
         return p.reset_index(drop=True)
-
-    @cached_property
-    def ratio_curve(self) -> pd.DataFrame:
-        """Treatment/baseline throughput across the band (for the ratio chart)."""
-        c = self.curves
-        return c[c.series == "ratio"].reset_index(drop=True)
 
     def to_dict(self) -> dict:
         """The ``comparison.json`` shape of SPEC §4 (keys fixed), plus labels, notes and provenance."""
@@ -300,16 +298,15 @@ def _arm_values(curves: dict, frontier: Frontier, x: float, semantics: str, rate
         in_range=in_range, clamped=clamped, evaluated_at=at)
 
 
-def _winner(values: dict, arms: tuple) -> tuple[str | None, float | None]:
-    first, base = values[arms[0]].throughput_per_gpu, values[arms[-1]].throughput_per_gpu
-    ratio = first / base if _finite(first) and _finite(base) and base > 0 else None
+def _winner(values: dict) -> str | None:
+    """The arm with the highest throughput/GPU, or None when fewer than two are measured or it is tied."""
     measured = {a: v.throughput_per_gpu for a, v in values.items() if _finite(v.throughput_per_gpu)}
     if len(measured) < 2:
-        return None, ratio
+        return None
     ranked = sorted(measured.items(), key=lambda kv: kv[1], reverse=True)
     if ranked[0][1] <= ranked[1][1] * (1 + TIE_THRESHOLD):
-        return None, ratio
-    return ranked[0][0], ratio
+        return None
+    return ranked[0][0]
 
 
 def find_crossovers(a: MonotoneCurve, b: MonotoneCurve, low: float, high: float, name_a: str,
@@ -495,11 +492,10 @@ def compare(dataset: Dataset, model: str, hardware: str, precision: str, sequenc
     results = []
     for t in chosen:
         values = {arm: _arm_values(fitted[arm], frontiers[arm], t, semantics, rate, token_type) for arm in arms}
-        winner, ratio = _winner(values, arms)
         base_tput = values[arms[-1]].throughput_per_gpu
         ratios = {a: (values[a].throughput_per_gpu / base_tput if _finite(values[a].throughput_per_gpu)
-                      and _finite(base_tput) else None) for a in arms[:-1]}
-        results.append(Target(t, band.position(t), values, winner, ratio, ratios))
+                      and _finite(base_tput) and base_tput > 0 else None) for a in arms[:-1]}
+        results.append(Target(t, band.position(t), values, _winner(values), ratios))
 
     crossings: list[Crossover] = []
     if band is not None:
