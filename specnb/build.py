@@ -130,6 +130,17 @@ def select(slugs: list[str], only: tuple) -> list[str]:
     return [s for s in slugs if s in chosen]
 
 
+def own_notebook(opts: BuildOptions) -> bool:
+    """Whether the report notebook is specnb's own, which may run in the build process (see
+    ``specnb.inprocess``); a user's ``--notebook`` always runs on a kernel."""
+    return Path(opts.notebook).resolve() == REPORT_NOTEBOOK.resolve()
+
+
+def names_one(only: tuple) -> bool:
+    """Whether ``--only`` names exactly one configuration, without wildcards."""
+    return len(only) == 1 and not any(ch in only[0] for ch in "*?[")
+
+
 def notebook_params(opts: BuildOptions, cfg: dict) -> dict:
     return {
         "data": [str(Path(p).resolve()) for p in opts.data] or None,
@@ -293,12 +304,17 @@ def export_job(job: Job, nb, formats: tuple) -> dict:
     failed_nb = job.outdir / "failed.ipynb"
     if failed_nb.exists():
         failed_nb.unlink()
-    order = ["report.html", "report.pdf", "comparison.json", "comparison.csv"]
-    entry = {"slug": job.slug, "config": job.config, "status": "ok", "files": sorted(files, key=order.index),
-             "headline": summary.get("headline", ""), "engines_differ": summary.get("engines_differ", False)}
+    entry = ok_entry(job, summary, files)
     write_text(job.outdir / STATE_FILE, json.dumps({"digest": job.digest, "status": "ok", "entry": entry},
                                                    indent=1, sort_keys=True) + "\n")
     return entry
+
+
+def ok_entry(job: Job, summary: dict, files) -> dict:
+    """A built report's suite entry (``summary``: the notebook's summary output)."""
+    order = ["report.html", "report.pdf", "comparison.json", "comparison.csv"]
+    return {"slug": job.slug, "config": job.config, "status": "ok", "files": sorted(files, key=order.index),
+            "headline": summary.get("headline", ""), "engines_differ": summary.get("engines_differ", False)}
 
 
 def failure_entry(job: Job, exc: BaseException) -> dict:
@@ -348,12 +364,17 @@ def _progress(total: int, enabled: bool):
     return tqdm(total=total, unit="report", file=sys.stderr, dynamic_ncols=True, leave=True)
 
 
-def _worker_init() -> None:
-    """Export workers leave Ctrl-C to the build process, which shuts them down (each write is atomic)."""
+def _worker_init(warm: tuple = ()) -> None:
+    """Export workers leave Ctrl-C to the build process, which shuts them down (each write is atomic);
+    each pays its exporters' first-use costs (imports, templates, vl-convert's engine) as it starts."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     block_slow_imports()
+    if warm:
+        from . import export
+
+        export.warm_up(warm)
 
 
 def _export_in_worker(job: Job, nb_text: str, formats: tuple) -> dict:
@@ -363,23 +384,39 @@ def _export_in_worker(job: Job, nb_text: str, formats: tuple) -> dict:
     return export_job(job, nbformat.reads(nb_text, as_version=4), formats)
 
 
-class Exporter:
-    """Runs ``export_job`` in this process, or in worker processes when PDFs make exporting the bottleneck.
+def _html_in_worker(nb_text: str) -> str:
+    """Process-pool entry point: one notebook as a self-contained HTML page (the index)."""
+    import nbformat
 
-    WeasyPrint takes 1–2 s per report while a warm kernel executes one in well under a second, so with
-    PDFs the exports go to ``workers`` processes and overlap with the kernels.
+    from . import export
+
+    return export.export_html(nbformat.reads(nb_text, as_version=4))
+
+
+def _ready() -> None:
+    """A no-op task: submitting it makes the pool start (and warm up) its worker now."""
+
+
+class Exporter:
+    """Runs ``export_job`` in this process, or in worker processes.
+
+    Worker processes are used when PDFs make exporting the bottleneck (WeasyPrint takes 1–2 s per report
+    while a warm kernel executes one in well under a second), and for a report executed in this process
+    (``process=True``): the worker imports and warms the exporters while this process executes.
     """
 
-    def __init__(self, workers: int):
+    def __init__(self, workers: int, *, process: bool = False, warm: tuple = ()):
         self.workers = workers
         self.pool = None
         self.pending: dict = {}
-        if workers > 1:
+        if workers > 1 or process:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
             self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                            initializer=_worker_init)
+                                            initializer=_worker_init, initargs=(tuple(warm),))
+            if process:
+                self.pool.submit(_ready)
 
     def submit(self, job: Job, nb, formats: tuple):
         if self.pool is None:
@@ -388,6 +425,16 @@ class Exporter:
 
         self.pending[self.pool.submit(_export_in_worker, job, nbformat.writes(nb), formats)] = job
         return None
+
+    def html(self, nb) -> str:
+        """``export.export_html(nb)``, in a worker when there is one (it has the exporter warm)."""
+        if self.pool is None:
+            from . import export
+
+            return export.export_html(nb)
+        import nbformat
+
+        return self.pool.submit(_html_in_worker, nbformat.writes(nb)).result()
 
     def drain(self):
         """Yield ``(job, entry_or_exception)`` for every export still running, as they finish."""
@@ -425,8 +472,15 @@ def run_build(opts: BuildOptions, *, dataset: Dataset | None = None, pool=None) 
     block_slow_imports()
     jobs_n = opts.jobs or os.cpu_count() or 1
     out = Path(opts.out)
-    # A first build surely executes notebooks: start the kernels now, so they boot while we plan.
-    early = pool is None and (opts.force or not (out / "suite.json").exists())
+    first = opts.force or not (out / "suite.json").exists()
+    # One report of specnb's own notebook runs in this process (no kernel to boot, the data already
+    # loaded by plan) while a worker process warms the exporters; several run on warm kernels.
+    one = pool is None and own_notebook(opts) and names_one(opts.only)
+    renders = tuple(f for f in opts.formats if f in ("html", "pdf"))
+    exporter = Exporter(1, process=True, warm=renders) if one and first and renders else None
+    # A first build of several reports surely executes notebooks: start a kernel now, so it boots while
+    # we plan.
+    early = pool is None and first and not one
     if early:
         pool = make_pool(1, Path.cwd(), opts)  # grown after planning if more than one report is stale
     own_pool = early
@@ -435,6 +489,8 @@ def run_build(opts: BuildOptions, *, dataset: Dataset | None = None, pool=None) 
     except BaseException:
         if early:
             pool.close()
+        if exporter is not None:
+            exporter.close()
         raise
     timings.mark("plan")
     result = BuildResult()
@@ -443,16 +499,27 @@ def run_build(opts: BuildOptions, *, dataset: Dataset | None = None, pool=None) 
     result.skipped = [j.slug for j in jobs if not j.stale]
     entries = {j.slug: read_state(j.outdir).get("entry") for j in jobs if not j.stale}
     meta = run_metadata() if stale or not (out / "index.html").exists() else {}
-    if pool is None and stale:
+    in_process = pool is None and len(stale) == 1 and own_notebook(opts)
+    if in_process:
+        from .inprocess import InProcessRunner
+
+        pool, own_pool = InProcessRunner(Path.cwd()), True
+        if exporter is None and renders:
+            exporter = Exporter(1, process=True, warm=renders)
+    elif pool is None and stale:
         pool, own_pool = make_pool(max(1, min(jobs_n, len(stale))), Path.cwd(), opts), True
     elif own_pool and len(stale) > 1:
         pool.grow(min(jobs_n, len(stale)))
-    exporter = Exporter(min(jobs_n, len(stale)) if "pdf" in opts.formats and len(stale) > 2 else 1)
+    if exporter is None:
+        exporter = Exporter(min(jobs_n, len(stale)) if "pdf" in opts.formats and len(stale) > 2 else 1)
     bar = _progress(len(stale), opts.progress)
     if stale:
         # papermill, nbclient and nbformat are imported here, in the main thread, before any helper thread
         # imports: two threads importing one package graph at once can trip Python's import deadlock check.
-        from .kernels import register_engine
+        if in_process:
+            from .inprocess import register_engine
+        else:
+            from .kernels import register_engine
 
         register_engine()
     if stale and exporter.pool is None:  # first-export costs overlap with the first notebook's execution
@@ -494,10 +561,11 @@ def run_build(opts: BuildOptions, *, dataset: Dataset | None = None, pool=None) 
                     record(job, entry)
             for job, outcome in exporter.drain():
                 record(job, outcome)
-            timings.mark(f"execute + export {len(stale)} report(s)")
+            where = "in this process" if in_process else "on kernels"
+            timings.mark(f"execute ({where}) + export {len(stale)} report(s)")
         result.built.sort()
         result.failed.sort()
-        result.index_written = write_index(opts, jobs, entries, meta, pool, dataset)
+        result.index_written = write_index(opts, jobs, entries, meta, pool, dataset, exporter)
         timings.mark("index")
     finally:
         if bar:
@@ -536,8 +604,10 @@ def suite_document(opts: BuildOptions, jobs: list[Job], entries: dict, dataset: 
             "entries": all_entries(Path(opts.out), dataset, entries)}
 
 
-def write_index(opts: BuildOptions, jobs: list[Job], entries: dict, meta: dict, pool, dataset: Dataset) -> bool:
-    """Write ``suite.json`` and, when it changed (or is missing), ``index.html`` from the summary notebook."""
+def write_index(opts: BuildOptions, jobs: list[Job], entries: dict, meta: dict, pool, dataset: Dataset,
+                exporter: Exporter | None = None) -> bool:
+    """Write ``suite.json`` and, when it changed (or is missing), ``index.html`` from the summary notebook
+    (executed on the build's kernels, or in this process when it has none)."""
     out = Path(opts.out)
     doc = suite_document(opts, jobs, entries, dataset)
     text = json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
@@ -546,19 +616,21 @@ def write_index(opts: BuildOptions, jobs: list[Job], entries: dict, meta: dict, 
     if previous == text and index.exists() and not opts.force:
         return False
     write_text(out / "suite.json", text)
-    from . import export
-
     if pool is None:
-        pool = make_pool(1, Path.cwd())
-        try:
-            nb = pool.execute(str(SUMMARY_NOTEBOOK), {"reports_dir": str(out.resolve()),
-                                                      "run_metadata": meta or run_metadata()})
-        finally:
-            pool.close()
+        from .inprocess import InProcessRunner, register_engine
+
+        register_engine()
+        pool = InProcessRunner(Path.cwd())
+    nb = pool.execute(str(SUMMARY_NOTEBOOK), {"reports_dir": str(out.resolve()),
+                                              "run_metadata": meta or run_metadata()})
+    page = stable_cell_ids(nb)
+    if exporter is None:
+        from . import export
+
+        html = export.export_html(page)
     else:
-        nb = pool.execute(str(SUMMARY_NOTEBOOK), {"reports_dir": str(out.resolve()),
-                                                  "run_metadata": meta or run_metadata()})
-    write_text(index, export.export_html(stable_cell_ids(nb)))
+        html = exporter.html(page)
+    write_text(index, html)
     return True
 
 

@@ -159,8 +159,13 @@ def _table_from_rows(rows: list[tuple[str, dict]], name: str, source: str) -> Co
 
 def _csv_rows(text: str, source: str) -> list[tuple[str, dict]]:
     lines = [ln for ln in text.splitlines() if not ln.lstrip().startswith("#")]
-    reader = csv.DictReader(io.StringIO("\n".join(lines)))
-    if not reader.fieldnames or "gpu" not in reader.fieldnames:
+    reader = csv.DictReader(io.StringIO("\n".join(lines), newline=""))
+    try:
+        header = reader.fieldnames
+    except csv.Error as exc:
+        msg = f"{source}: unreadable cost CSV header ({exc})"
+        raise CostTableError(msg) from None
+    if not header or "gpu" not in header:
         msg = f"{source}: cost CSV needs a header with gpu,kw_per_gpu and one or more of {', '.join(PROVIDERS)}"
         raise CostTableError(msg)
     try:

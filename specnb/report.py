@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import re
 
 from . import fmt, names, narrative
 from .comparison import Comparison
@@ -34,6 +35,11 @@ class Fragment:
 
     def __str__(self) -> str:
         return self.markup
+
+    def __repr__(self) -> str:
+        """The section as plain text: a notebook's text/plain fallback, the same in every run."""
+        text = html.unescape(re.sub(r"<(script|style)\b.*?</\1>|<[^>]+>", " ", self.markup, flags=re.S))
+        return " ".join(text.split())
 
 
 def _e(text) -> str:

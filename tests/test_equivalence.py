@@ -1,9 +1,10 @@
-"""The fast path equals a cold, isolated run.
+"""The fast paths equal a cold, isolated run.
 
-``specnb build`` executes reports on warm, reused kernels (``specnb.kernels``). Here two configurations
-are built with ``--jobs 1`` (so the second report runs on a kernel that already ran the first), and each
-is also executed by the ``papermill`` CLI in its own fresh process with the same parameters, then
-exported by the build's own ``export_job``. The files must be identical: ``comparison.json`` and
+``specnb build`` executes several reports on warm, reused kernels (``specnb.kernels``), and a single
+report in its own process (``specnb.inprocess``). Here two configurations are built with ``--jobs 1``
+(so the second report runs on a kernel that already ran the first), the first is also built alone (in
+process), and each is executed by the ``papermill`` CLI in its own fresh process with the same
+parameters, then exported by the build's own ``export_job``. The files must be identical: ``comparison.json`` and
 ``comparison.csv`` byte for byte, ``report.html`` apart from the declared run-metadata footer (the
 isolated run is deliberately given different run metadata to show nothing else depends on it).
 """
@@ -40,16 +41,28 @@ def strip_run_metadata(html: str) -> str:
     return FOOTER.sub("<footer/>", html)
 
 
+# (build, slug): the kernel build's two reports and the in-process build's one.
+CASES = [("kernels", SLUGS[0]), ("kernels", SLUGS[1]), ("in-process", SLUGS[0])]
+
+
+def fast_dir(both, case: str) -> Path:
+    return both[0] if case == "kernels" else both[3]
+
+
 @pytest.fixture(scope="module")
 def both(tmp_path_factory):
-    """(fast dir, cold dir, jobs): the fast build and the isolated runs, started together."""
+    """(kernel build dir, cold dir, jobs, in-process build dir): the builds and the isolated runs,
+    started together."""
     root = tmp_path_factory.mktemp("equivalence")
-    fast, cold = root / "fast", root / "cold"
-    env = {**os.environ, "SPECNB_CACHE": str(root / "cache")}
+    fast, cold, single = root / "fast", root / "cold", root / "single"
+    env = {**os.environ, "SPECNB_CACHE": str(root / "cache"), "SPECNB_TIMINGS": "1"}
     only = [a for s in SLUGS for a in ("--only", s)]
     fast_proc = subprocess.Popen([str(BIN / "specnb"), "build", "--no-progress", "--jobs", "1", "--format",
                                   ",".join(FORMATS), "--out", str(fast), *only], env=env, cwd=build.ROOT,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    single_proc = subprocess.Popen([str(BIN / "specnb"), "build", "--no-progress", "--format", ",".join(FORMATS),
+                                    "--out", str(single), "--only", SLUGS[0]], env=env, cwd=build.ROOT,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     # The parameters the build passes (build.plan is pure), run_metadata excepted.
     _, jobs = build.plan(build.BuildOptions(out=cold, formats=FORMATS, only=SLUGS))
     assert [j.slug for j in jobs] == sorted(SLUGS)
@@ -69,37 +82,42 @@ def both(tmp_path_factory):
     out, err = fast_proc.communicate(timeout=300)
     assert fast_proc.returncode == 0, out + err
     assert "Built 2" in out
-    return fast, cold, jobs
+    assert "on kernels" in err, err
+    out, err = single_proc.communicate(timeout=300)
+    assert single_proc.returncode == 0, out + err
+    assert "Built 1" in out
+    assert "in this process" in err, err  # the single report took the in-process path
+    return fast, cold, jobs, single
 
 
-@pytest.mark.parametrize("slug", SLUGS)
-def test_comparison_same_numbers(both, slug):
+@pytest.mark.parametrize(("case", "slug"), CASES)
+def test_comparison_same_numbers(both, case, slug):
     """The comparison itself (parsed) is the same; the byte test below also pins the key order."""
-    fast, cold, _ = both
+    fast, cold = fast_dir(both, case), both[1]
     a, b = (json.loads((d / slug / "comparison.json").read_text()) for d in (fast, cold))
     assert a == b
     assert a["schema"] == "specnb.comparison/1"
 
 
-@pytest.mark.parametrize("slug", SLUGS)
-def test_comparison_json_identical(both, slug):
-    fast, cold, _ = both
+@pytest.mark.parametrize(("case", "slug"), CASES)
+def test_comparison_json_identical(both, case, slug):
+    fast, cold = fast_dir(both, case), both[1]
     a, b = (fast / slug / "comparison.json").read_bytes(), (cold / slug / "comparison.json").read_bytes()
     if a != b:
         ka, kb = list(json.loads(a)), list(json.loads(b))
         pytest.fail(f"{slug}: comparison.json bytes differ (top-level keys fast {ka[:5]}..., cold {kb[:5]}...)")
 
 
-@pytest.mark.parametrize("slug", SLUGS)
-def test_comparison_csv_identical(both, slug):
-    fast, cold, _ = both
+@pytest.mark.parametrize(("case", "slug"), CASES)
+def test_comparison_csv_identical(both, case, slug):
+    fast, cold = fast_dir(both, case), both[1]
     a, b = (fast / slug / "comparison.csv").read_bytes(), (cold / slug / "comparison.csv").read_bytes()
     assert a == b and a
 
 
-@pytest.mark.parametrize("slug", SLUGS)
-def test_html_identical_but_run_metadata(both, slug):
-    fast, cold, _ = both
+@pytest.mark.parametrize(("case", "slug"), CASES)
+def test_html_identical_but_run_metadata(both, case, slug):
+    fast, cold = fast_dir(both, case), both[1]
     a = (fast / slug / "report.html").read_text(encoding="utf-8")
     b = (cold / slug / "report.html").read_text(encoding="utf-8")
     assert ISOLATED_META["note"] in b and ISOLATED_META["note"] not in a  # the footers do differ ...
@@ -122,20 +140,20 @@ def canonical(html: str) -> str:
                           html)
 
 
-@pytest.mark.parametrize("slug", SLUGS)
-def test_html_same_content(both, slug):
+@pytest.mark.parametrize(("case", "slug"), CASES)
+def test_html_same_content(both, case, slug):
     """Same report content: equal once chart-spec key order and the injected cell's random id are ignored
     (the byte test above also pins those)."""
-    fast, cold, _ = both
+    fast, cold = fast_dir(both, case), both[1]
     a, b = (canonical((d / slug / "report.html").read_text(encoding="utf-8")) for d in (fast, cold))
     assert len(CHART_JSON.findall(a)) == 3
     assert a == b
 
 
-@pytest.mark.parametrize("slug", SLUGS)
-def test_suite_entry_identical(both, slug):
+@pytest.mark.parametrize(("case", "slug"), CASES)
+def test_suite_entry_identical(both, case, slug):
     """Headline and engines flag (what index.html shows) come out the same too."""
-    fast, cold, _ = both
+    fast, cold = fast_dir(both, case), both[1]
     a = json.loads((fast / slug / build.STATE_FILE).read_text())["entry"]
     b = json.loads((cold / slug / build.STATE_FILE).read_text())["entry"]
     assert a == b

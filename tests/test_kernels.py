@@ -62,6 +62,16 @@ def normalise(nb: nbformat.NotebookNode) -> dict:
     return _scrub({"metadata": meta, "cells": cells, "nbformat": nb.nbformat})
 
 
+def notebook_diff(a, b) -> str:
+    """Where two notebooks differ after ``normalise``, as a unified diff (for failure messages)."""
+    import difflib
+    import json
+
+    sa = json.dumps(normalise(a), indent=1, sort_keys=True).splitlines()
+    sb = json.dumps(normalise(b), indent=1, sort_keys=True).splitlines()
+    return "\n".join(list(difflib.unified_diff(sb, sa, lineterm="", n=2))[:80])
+
+
 def _stdout(nb) -> str:
     return "".join(
         o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "stream"
@@ -98,7 +108,7 @@ def cold(tmp_path_factory):
 def test_warm_runs_equal_cold_runs(pool, cold):
     warm = [pool.execute(REPORT, params) for params in PARAMS]
     for c, w, params in zip(cold["reports"], warm, PARAMS):
-        assert normalise(w) == normalise(c), params
+        assert normalise(w) == normalise(c), (params, notebook_diff(w, c))
         counts = [cell.execution_count for cell in w.cells if cell.cell_type == "code"]
         assert counts == list(range(1, len(counts) + 1))
         assert w.metadata.papermill.parameters == params

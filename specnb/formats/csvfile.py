@@ -19,8 +19,12 @@ OPTIONAL_INTS = ("tp", "ep", "num_prefill_gpu", "num_decode_gpu", "prefill_tp", 
 
 
 def parse(text: str, path: str) -> list[dict]:
-    reader = csv.DictReader(io.StringIO(text))
-    header = reader.fieldnames or []
+    reader = csv.DictReader(io.StringIO(text, newline=""))  # newline="": a lone \r ends a line, as in a file
+    try:
+        header = reader.fieldnames or []
+    except csv.Error as exc:  # e.g. a stray line break inside the header
+        msg = f"{path} row 1: unreadable CSV header ({exc}); expected a specnb CSV"
+        raise FormatError(msg) from None
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         msg = (f"{path}: CSV header lacks required column(s) {', '.join(missing)}; "
