@@ -511,7 +511,8 @@ def run_build(opts: BuildOptions, *, dataset: Dataset | None = None, pool=None) 
     elif own_pool and len(stale) > 1:
         pool.grow(min(jobs_n, len(stale)))
     if exporter is None:
-        exporter = Exporter(min(jobs_n, len(stale)) if "pdf" in opts.formats and len(stale) > 2 else 1)
+        workers = min(jobs_n, len(stale)) if "pdf" in opts.formats and len(stale) > 2 else 1
+        exporter = Exporter(workers, warm=renders if workers > 1 else ())
     bar = _progress(len(stale), opts.progress)
     if stale:
         # papermill, nbclient and nbformat are imported here, in the main thread, before any helper thread

@@ -339,6 +339,59 @@ def test_pdf_page_size_is_configurable(nb):
     assert resources["output_extension"] == ".pdf"
 
 
+def test_pdf_frontier_table_stays_within_the_text_width(spec):
+    # The frontier-points table has a fixed layout with set column widths (specnb-print.css); with the
+    # longest values in the data every cell must still start inside the page's right margin (14 mm).
+    pypdf = pytest.importorskip("pypdf")
+    source = "data/runner-samples/agg-kimik2.5-mi355x/" + "agg_kimik2.5_8k1k_int4_vllm_tp8-ep1_spec-mtp_conc32" * 2
+    row = (
+        f"<tr><td>MTP</td><td>dynamo-sglang</td><td>P tp16·ep16·dpa / D tp16·ep16·dpa (16P+16D GPUs)</td>"
+        f"<td>10860</td><td>309.17</td><td>12515.7</td><td>2026-06-11</td><td><code>{source}#0</code></td></tr>"
+    )
+    head = "".join(
+        f"<th>{h}</th>" for h in ("Arm", "Engine", "Parallelism", "Conc.", "tok/s/user", "tok/s/GPU", "Date", "Source")
+    )
+    table = (
+        f'<table class="specnb-table specnb-frontier"><thead><tr>{head}</tr></thead><tbody>{row * 3}</tbody></table>'
+    )
+    nb = _notebook(spec)
+    nb.cells[1].outputs[0].data["text/html"] = table
+    page = pypdf.PdfReader(io.BytesIO(export.export_pdf(nb))).pages[0]
+    starts = []
+
+    def visit(text, cm, tm, font, size):
+        if text.strip():
+            starts.append((cm[0] * tm[4] + cm[2] * tm[5] + cm[4], text))
+
+    page.extract_text(visitor_text=visit)
+    right_edge = float(page.mediabox.width) - 14 / 25.4 * 72
+    assert any("dynamo-sglang" in text for _, text in starts)
+    assert [(round(x), text) for x, text in starts if x >= right_edge] == []
+
+
+def test_warm_up_pdf_starts_vl_convert_as_a_report_uses_it(monkeypatch):
+    # The first chart conversion in a process starts vl-convert's JavaScript engine (~0.7 s): warm_up must
+    # pay it, converting with the options a report's charts use, so that fonts are loaded as well.
+    import gc
+
+    vl_convert = pytest.importorskip("vl_convert")
+    pytest.importorskip("weasyprint")
+    calls, frozen = [], []
+    convert = vl_convert.vegalite_to_svg
+
+    def spy(spec, **kwargs):
+        calls.append(kwargs)
+        return convert(spec, **kwargs)
+
+    monkeypatch.setattr(vl_convert, "vegalite_to_svg", spy)
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(True))  # keep this test process's heap as it is
+    export.warm_up(("pdf",))
+    assert len(calls) == 1
+    assert calls[0]["config"] == export.PRINT_CHART_CONFIG
+    assert calls[0]["allowed_base_urls"] == []
+    assert frozen == [True]
+
+
 def test_missing_weasyprint_says_what_to_install(nb, monkeypatch):
     monkeypatch.setitem(sys.modules, "weasyprint", None)  # makes the import fail
     with pytest.raises(MissingDependencyError, match="pip install weasyprint"):
