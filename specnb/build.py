@@ -275,8 +275,10 @@ def stable_cell_ids(nb):
     return nb
 
 
-def export_job(job: Job, nb, formats: tuple) -> dict:
-    """Write a report's files atomically; the state file last. Returns its suite entry."""
+def export_job(job: Job, nb, formats: tuple, pdf=None) -> dict:
+    """Write a report's files atomically; the state file last. Returns its suite entry.
+
+    ``pdf``: a future of the PDF being drawn elsewhere (a worker) while this renders the rest."""
     from . import export
     from .report import COMPARISON_MIME, CSV_MIME, SUMMARY_MIME
 
@@ -297,7 +299,7 @@ def export_job(job: Job, nb, formats: tuple) -> dict:
     if "html" in formats:
         payloads["report.html"] = export.export_html(view).encode()
     if "pdf" in formats:
-        payloads["report.pdf"] = export.export_pdf(view)
+        payloads["report.pdf"] = pdf.result() if pdf is not None else export.export_pdf(view)
     for name, blob in payloads.items():  # all rendered before any is written: a failure writes nothing
         write_bytes(job.outdir / name, blob)
         files.append(name)
@@ -384,6 +386,15 @@ def _export_in_worker(job: Job, nb_text: str, formats: tuple) -> dict:
     return export_job(job, nbformat.reads(nb_text, as_version=4), formats)
 
 
+def _pdf_in_worker(nb_text: str) -> bytes:
+    """Process-pool entry point: one executed report notebook as its PDF (written by the caller)."""
+    import nbformat
+
+    from . import export
+
+    return export.export_pdf(stable_cell_ids(strip_machine_outputs(nbformat.reads(nb_text, as_version=4))))
+
+
 def _html_in_worker(nb_text: str) -> str:
     """Process-pool entry point: one notebook as a self-contained HTML page (the index)."""
     import nbformat
@@ -402,12 +413,15 @@ class Exporter:
 
     Worker processes are used when PDFs make exporting the bottleneck (WeasyPrint takes 1–2 s per report
     while a warm kernel executes one in well under a second), and for a report executed in this process
-    (``process=True``): the worker imports and warms the exporters while this process executes.
+    (``process=True``): the worker imports and warms its exporters while this process executes. With
+    ``pdf_only`` that worker only draws PDFs, meanwhile this process renders the HTML and JSON and writes
+    the files: for one report the PDF is the longest part, so it starts as soon as the notebook is done.
     """
 
-    def __init__(self, workers: int, *, process: bool = False, warm: tuple = ()):
+    def __init__(self, workers: int, *, process: bool = False, warm: tuple = (), pdf_only: bool = False):
         self.workers = workers
         self.pool = None
+        self.pdf_only = pdf_only
         self.pending: dict = {}
         if workers > 1 or process:
             import multiprocessing
@@ -423,12 +437,16 @@ class Exporter:
             return export_job(job, nb, formats)
         import nbformat
 
+        if self.pdf_only:
+            pdf = self.pool.submit(_pdf_in_worker, nbformat.writes(nb)) if "pdf" in formats else None
+            return export_job(job, nb, formats, pdf=pdf)
+
         self.pending[self.pool.submit(_export_in_worker, job, nbformat.writes(nb), formats)] = job
         return None
 
     def html(self, nb) -> str:
         """``export.export_html(nb)``, in a worker when there is one (it has the exporter warm)."""
-        if self.pool is None:
+        if self.pool is None or self.pdf_only:
             from . import export
 
             return export.export_html(nb)
@@ -448,6 +466,14 @@ class Exporter:
     def close(self):
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def one_report_exporter(renders: tuple) -> Exporter:
+    """The exporter for a report executed in this process: a worker warming up meanwhile, which draws the
+    PDF (this process renders the rest), or, without PDF, renders the HTML."""
+    if "pdf" in renders:
+        return Exporter(1, process=True, warm=("pdf",), pdf_only=True)
+    return Exporter(1, process=True, warm=renders)
 
 
 class Timings:
@@ -477,7 +503,7 @@ def run_build(opts: BuildOptions, *, dataset: Dataset | None = None, pool=None) 
     # loaded by plan) while a worker process warms the exporters; several run on warm kernels.
     one = pool is None and own_notebook(opts) and names_one(opts.only)
     renders = tuple(f for f in opts.formats if f in ("html", "pdf"))
-    exporter = Exporter(1, process=True, warm=renders) if one and first and renders else None
+    exporter = one_report_exporter(renders) if one and first and renders else None
     # A first build of several reports surely executes notebooks: start a kernel now, so it boots while
     # we plan.
     early = pool is None and first and not one
@@ -505,7 +531,7 @@ def run_build(opts: BuildOptions, *, dataset: Dataset | None = None, pool=None) 
 
         pool, own_pool = InProcessRunner(Path.cwd()), True
         if exporter is None and renders:
-            exporter = Exporter(1, process=True, warm=renders)
+            exporter = one_report_exporter(renders)
     elif pool is None and stale:
         pool, own_pool = make_pool(max(1, min(jobs_n, len(stale))), Path.cwd(), opts), True
     elif own_pool and len(stale) > 1:

@@ -1,6 +1,8 @@
 """The report suite end to end: a real build of two configurations on the bundled data."""
 
 import json
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -112,6 +114,57 @@ def test_inferencex_2026_04_through_build(tmp_path):
     assert d["semantics"] == "inferencex" and d["cost"]["table"] == "2026-04"
     assert d["cost"]["usd_per_gpu_hour"] == 1.95
     assert not (tmp_path / TWO[0] / "report.html").exists()
+
+
+FOOTER = re.compile(r'<footer class="specnb-run-metadata"[^>]*>.*?</footer>', re.S)
+
+
+def pdf_text(path: Path) -> list[str]:
+    import pypdf
+
+    return [page.extract_text() for page in pypdf.PdfReader(path).pages]
+
+
+def test_single_report_in_process_equals_the_kernel_build(built, tmp_path):
+    """One report is executed in the build process and its PDF drawn by a worker meanwhile; every file
+    equals the kernel-built one, apart from the build time in the footer."""
+    out, _ = built
+    proc = subprocess.run([sys.executable, "-m", "specnb.cli", "build", "--no-progress", "--out", str(tmp_path),
+                           "--only", TWO[0]], capture_output=True, text=True,
+                          env={**os.environ, "SPECNB_TIMINGS": "1"})
+    assert proc.returncode == 0, proc.stderr
+    assert "in this process" in proc.stderr and "Built 1" in proc.stdout
+    a, b = tmp_path / TWO[0], out / TWO[0]
+    for name in ("comparison.json", "comparison.csv"):
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    html = [FOOTER.sub("", (d / "report.html").read_text()) for d in (a, b)]
+    assert html[0] == html[1]
+    pages = [pdf_text(d / "report.pdf") for d in (a, b)]
+    assert len(pages[0]) == len(pages[1]) >= 3
+    built_line = re.compile(r"^.*\d{4}-\d\d-\d\d \d\d:\d\d:\d\d.*$", re.M)  # the footer's build time
+    assert [built_line.sub("", t) for t in pages[0]] == [built_line.sub("", t) for t in pages[1]]
+    assert json.loads((tmp_path / "suite.json").read_text())["entries"][0]["status"] == "ok"
+
+
+def test_single_report_failure_in_process(tmp_path):
+    """A cell failing in the build process is reported as on a kernel: exit 1, the notebook kept, no report."""
+    script = ("import sys\nimport specnb.report as r\n"
+              "def boom(c):\n    raise RuntimeError('table exploded')\n"
+              "r.table = boom  # the in-process notebook calls this very module\n"
+              "from specnb.cli import main\nsys.exit(main(sys.argv[1:]))\n")
+    proc = subprocess.run([sys.executable, "-c", script, "build", "--no-progress", "--out", str(tmp_path),
+                           "--only", TWO[0]], capture_output=True, text=True,
+                          env={**os.environ, "SPECNB_TIMINGS": "1"})
+    assert proc.returncode == 1, proc.stderr
+    assert "in this process" in proc.stderr
+    assert f"FAILED {TWO[0]}: RuntimeError: table exploded" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    report = tmp_path / TWO[0]
+    assert "table exploded" in (report / "failed.ipynb").read_text()
+    assert not (report / "report.html").exists() and not (report / "report.pdf").exists()
+    entry = json.loads((tmp_path / "suite.json").read_text())["entries"][0]
+    assert entry["status"] == "error" and "table exploded" in entry["error"]
+    assert "table exploded" in (tmp_path / "index.html").read_text()
 
 
 @pytest.mark.browser
