@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -84,6 +85,18 @@ def breakdown(workdir: Path, slugs: list[str]) -> dict:
                 r[f"export_pdf #{i + 1}" + (" (cold)" if i == 0 else "")] = time.perf_counter() - start
     finally:
         pool.close()
+
+    # One report alone takes the in-process path (specnb.inprocess): its phases, as the build reports them.
+    for formats in ("html", "html,pdf,json"):
+        out = workdir / f"single-{formats.replace(',', '-')}"
+        start = time.perf_counter()
+        proc = subprocess.run([str(BIN / "specnb"), "build", "--no-progress", "--out", str(out), "--format", formats,
+                               "--only", slugs[0]], capture_output=True, text=True, check=True, cwd=ROOT,
+                              env={**os.environ, "SPECNB_TIMINGS": "1"})
+        wall = time.perf_counter() - start
+        for phase, seconds in re.findall(r"\[specnb timing\] (.+?): ([0-9.]+) s", proc.stderr):
+            r[f"single {formats}: {phase}"] = float(seconds)
+        r[f"single {formats}: wall (incl. start and exit)"] = wall
     return r
 
 

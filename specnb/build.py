@@ -529,7 +529,7 @@ def run_build(opts: BuildOptions, *, dataset: Dataset | None = None, pool=None) 
     if in_process:
         from .inprocess import InProcessRunner
 
-        pool, own_pool = InProcessRunner(Path.cwd()), True
+        pool, own_pool = InProcessRunner(Path.cwd(), startup_code=KERNEL_STARTUP), True
         if exporter is None and renders:
             exporter = one_report_exporter(renders)
     elif pool is None and stale:
