@@ -316,7 +316,8 @@ def ok_entry(job: Job, summary: dict, files) -> dict:
     """A built report's suite entry (``summary``: the notebook's summary output)."""
     order = ["report.html", "report.pdf", "comparison.json", "comparison.csv"]
     return {"slug": job.slug, "config": job.config, "status": "ok", "files": sorted(files, key=order.index),
-            "headline": summary.get("headline", ""), "engines_differ": summary.get("engines_differ", False)}
+            "headline": summary.get("headline", ""), "engines_differ": summary.get("engines_differ", False),
+            "mid": summary.get("mid"), "crossovers": summary.get("crossovers", [])}
 
 
 def failure_entry(job: Job, exc: BaseException) -> dict:

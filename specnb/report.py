@@ -171,8 +171,13 @@ class MachineOutput:
         self.c = c
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        summary = {"headline": narrative.headline(self.c), "engines_differ": self.c.engines_differ}
-        return {COMPARISON_MIME: comparison_json_text(self.c), CSV_MIME: comparison_csv_text(self.c),
+        from .suite import index_numbers
+
+        text = comparison_json_text(self.c)
+        # what the suite's index shows, kept in suite.json too: a build without JSON files still has it
+        summary = {"headline": narrative.headline(self.c), "engines_differ": self.c.engines_differ,
+                   **index_numbers(json.loads(text))}
+        return {COMPARISON_MIME: text, CSV_MIME: comparison_csv_text(self.c),
                 SUMMARY_MIME: summary, "text/plain": f"<specnb comparison {self.c.config.slug}>"}
 
 

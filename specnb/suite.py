@@ -37,6 +37,8 @@ def load_suite(reports_dir) -> Suite:
         path = root / entry["slug"] / "comparison.json"
         if entry.get("status") == "ok" and path.exists():
             comp = json.loads(path.read_text())
+        elif entry.get("status") == "ok" and entry.get("mid") is not None:  # built without comparison.json
+            comp = {"targets": [entry["mid"]], "crossovers": entry.get("crossovers", [])}
         entries.append({**entry, "comparison": comp})
     return Suite(root, tuple(entries), doc.get("options", {}))
 
@@ -44,6 +46,13 @@ def load_suite(reports_dir) -> Suite:
 def mid_target(comp: dict) -> dict | None:
     targets = comp.get("targets") or []
     return targets[len(targets) // 2] if targets else None
+
+
+def index_numbers(comp: dict) -> dict:
+    """The numbers of a ``comparison.json`` that the index shows (kept in its suite entry)."""
+    mid = mid_target(comp)
+    return {"mid": {"interactivity": mid["interactivity"], "ratio": mid.get("ratio")} if mid else None,
+            "crossovers": list(comp.get("crossovers", []))}
 
 
 def header(s: Suite) -> Fragment:
@@ -112,8 +121,12 @@ def chart_heatmap(s: Suite):
     base = alt.Chart(frame).encode(
         x=alt.X("column:N", title="precision · ISL/OSL", sort="ascending", axis=alt.Axis(labelAngle=0)),
         y=alt.Y("hardware:N", title=None, sort="ascending"))
+    # Symmetric around 1 on the log scale, so 1 is white, MTP ahead is blue and behind is red, whatever the
+    # data's own extent (a suite of one report, or all above 1, must not paint a 2.8x lead white or red).
+    reach = max(float(frame.ratio.max()), 1 / float(frame.ratio.min()), 1.1)
+    scale = alt.Scale(type="log", scheme="redblue", domain=[1 / reach, reach], domainMid=1)
     cells = base.mark_rect(stroke="white").encode(
-        color=alt.Color("ratio:Q", title="MTP/Off", scale=alt.Scale(type="log", scheme="redblue", domainMid=1)),
+        color=alt.Color("ratio:Q", title="MTP/Off", scale=scale, legend=alt.Legend(format=".2~f")),
         tooltip=[alt.Tooltip("model:N"), alt.Tooltip("hardware:N"), alt.Tooltip("column:N", title="config"),
                  alt.Tooltip("ratio:Q", format=".2f", title="MTP/Off throughput"),
                  alt.Tooltip("interactivity:Q", title="at tok/s/user")])

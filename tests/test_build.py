@@ -146,6 +146,24 @@ def test_single_report_in_process_equals_the_kernel_build(built, tmp_path):
     assert json.loads((tmp_path / "suite.json").read_text())["entries"][0]["status"] == "ok"
 
 
+def test_index_numbers_without_json_files(built, tmp_path):
+    """An HTML-only build writes no comparison.json; its index still shows each report's mid-band ratio
+    and crossovers (kept in suite.json), the same as a build with JSON."""
+    from specnb import fmt
+
+    out, _ = built
+    proc = run_cli("--out", str(tmp_path), "--only", TWO[0], "--format", "html")
+    assert proc.returncode == 0, proc.stderr
+    assert not (tmp_path / TWO[0] / "comparison.json").exists()
+    full = json.loads((out / TWO[0] / "comparison.json").read_text())
+    mid = full["targets"][len(full["targets"]) // 2]
+    (entry,) = json.loads((tmp_path / "suite.json").read_text())["entries"]
+    assert entry["mid"] == {"interactivity": mid["interactivity"], "ratio": mid["ratio"]}
+    assert entry["crossovers"] == full["crossovers"]
+    index = (tmp_path / "index.html").read_text()
+    assert f"{fmt.fmt_ratio(mid['ratio'])} at {fmt.fmt_interactivity(mid['interactivity'])}" in index
+
+
 def test_single_report_failure_in_process(tmp_path):
     """A cell failing in the build process is reported as on a kernel: exit 1, the notebook kept, no report."""
     script = ("import sys\nimport specnb.report as r\n"

@@ -223,6 +223,14 @@ def test_suite_heatmap_is_valid_vega_lite(bundled):
     failed = tuple({**e, "status": "failed", "comparison": None} for e in entries)  # the "nothing to show" chart
     for s in (suite.Suite(ROOT, entries, {}), suite.Suite(ROOT, failed, {})):
         suite.chart_heatmap(s).to_dict(validate=True)
+    # the colour scale is symmetric around 1 (log), also for a single report: white means "no difference"
+    for s in (suite.Suite(ROOT, entries, {}), suite.Suite(ROOT, entries[:1], {})):
+        spec = suite.chart_heatmap(s).to_dict(validate=True)
+        scale = spec["layer"][0]["encoding"]["color"]["scale"]
+        low, high = scale["domain"]
+        assert scale["domainMid"] == 1 and abs(low * high - 1) < 1e-12 and high > 1
+        ratios = [r["ratio"] for r in suite.ratio_records(s) if r["ratio"] is not None]
+        assert low <= min(ratios) and max(ratios) <= high
 
 
 def test_report_output_is_the_validated_spec(b200_charts):
