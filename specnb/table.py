@@ -80,36 +80,64 @@ table.specnb-table td.best{font-weight:700;background:#e8f4ea}
 table.specnb-table td.best::after{content:" ✓";color:#1b7f3b}
 table.specnb-table td.missing{color:#8a8f98;font-style:italic}
 table.specnb-table caption{caption-side:bottom;text-align:left;color:#555;font-size:12px;padding-top:4px}
+.specnb-table-print{display:none}
 </style>
 """
 
 
+PRINT_COLUMNS = 6
+"""Value columns (targets × arms) one printed table holds: three targets of two arms fit an A4 page's width."""
+
+
 def comparison_html(c: Comparison, *, include_css: bool = True) -> str:
-    """The comparison table as an HTML fragment; every data-derived string is escaped."""
+    """The comparison table as an HTML fragment; every data-derived string is escaped.
+
+    A table wider than ``PRINT_COLUMNS`` value columns also comes as consecutive narrower tables, shown
+    only in print (the PDF): on a screen the wide one scrolls, on paper it would be cut off."""
     esc = html.escape
     title = esc(c.title)
+    css = TABLE_CSS if include_css else ""
     if not c.comparable:
         notes = "".join(f"<li>{esc(n)}</li>" for n in c.notes)
-        return (TABLE_CSS if include_css else "") + f'<div class="specnb-table"><strong>{title}</strong>' \
-            f"<p>No matched comparison.</p><ul>{notes}</ul></div>"
-    head1 = '<th class="metric" rowspan="2">Metric</th>' + "".join(
-        f'<th colspan="{len(c.arms)}">{esc(fmt.fmt_interactivity(t.interactivity))} tok/s/user</th>' for t in c.targets)
-    head2 = "".join(f"<th>{esc(names.spec_label(a))}</th>" for _t in c.targets for a in c.arms)
-    body = []
-    for row in matrix(c):
-        tds = []
-        for cell in row["cells"]:
-            cls = "best" if cell["best"] else ("missing" if not cell["measured"] else "")
-            mark = "*" if cell["clamped"] else ""
-            tds.append(f'<td class="{cls}">{esc(cell["text"])}{mark}</td>')
-        body.append(f'<tr><td class="metric">{esc(row["label"])}</td>{"".join(tds)}</tr>')
+        return (css + f'<div class="specnb-table"><strong>{title}</strong>'
+                f"<p>No matched comparison.</p><ul>{notes}</ul></div>")
     caption = (f"{esc(c.rate.table)} cost table, {esc(c.rate.provider)} rate; ✓ marks the better value "
                f"(differences under 1 % are not marked); {esc(c.semantics)} semantics.")
     if any(v.clamped for t in c.targets for v in t.arms.values()):
         caption += " * clamped to the frontier end (inferencex semantics)."
-    return ((TABLE_CSS if include_css else "")
-            + f'<table class="specnb-table"><caption>{caption}</caption>'
-            + f"<thead><tr>{head1}</tr><tr>{head2}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+    rows = matrix(c)
+    wide = _table(c, range(len(c.targets)), rows, caption)
+    per_table = max(1, PRINT_COLUMNS // len(c.arms))
+    if len(c.targets) <= per_table:
+        return css + wide
+    count = -(-len(c.targets) // per_table)  # as few tables as fit, sizes balanced (7 targets: 3, 2, 2)
+    base, extra = divmod(len(c.targets), count)
+    starts = [i * base + min(i, extra) for i in range(count + 1)]
+    chunks = [range(starts[i], starts[i + 1]) for i in range(count)]
+    printed = "".join(_table(c, chunk, rows, caption if chunk is chunks[-1] else "") for chunk in chunks)
+    return css + f'<div class="specnb-table-screen">{wide}</div><div class="specnb-table-print">{printed}</div>'
+
+
+def _table(c: Comparison, targets: range, rows: list[dict], caption: str) -> str:
+    """One ``<table>`` of the comparison for the targets at ``targets`` (indexes into ``c.targets``)."""
+    esc = html.escape
+    arms = len(c.arms)
+    head1 = '<th class="metric" rowspan="2">Metric</th>' + "".join(
+        f'<th colspan="{arms}">{esc(fmt.fmt_interactivity(c.targets[i].interactivity))} tok/s/user</th>'
+        for i in targets)
+    head2 = "".join(f"<th>{esc(names.spec_label(a))}</th>" for _i in targets for a in c.arms)
+    body = []
+    for row in rows:
+        tds = []
+        for i in targets:
+            for cell in row["cells"][i * arms:(i + 1) * arms]:
+                cls = "best" if cell["best"] else ("missing" if not cell["measured"] else "")
+                mark = "*" if cell["clamped"] else ""
+                tds.append(f'<td class="{cls}">{esc(cell["text"])}{mark}</td>')
+        body.append(f'<tr><td class="metric">{esc(row["label"])}</td>{"".join(tds)}</tr>')
+    cap = f"<caption>{caption}</caption>" if caption else ""
+    return (f'<table class="specnb-table">{cap}'
+            f"<thead><tr>{head1}</tr><tr>{head2}</tr></thead><tbody>{''.join(body)}</tbody></table>")
 
 
 def terminal_table(c: Comparison) -> str:

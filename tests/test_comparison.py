@@ -192,3 +192,27 @@ def test_unknown_configuration_lists_choices(bundled):
         comparison.compare(bundled, "dsr1", "b200", "int8", "1k/1k")
     with pytest.raises(UsageError, match=r"--sequence '1k' is not like 1k/1k"):
         comparison.compare(bundled, "dsr1", "b200", "fp4", "1k")
+
+
+def test_wide_table_also_comes_in_print_sized_parts(bundled):
+    """More targets than fit a printed page: the wide table for screens, plus balanced narrower ones for print
+    that hold every value exactly once."""
+    import re
+
+    from specnb.table import PRINT_COLUMNS, comparison_html
+
+    narrow = specnb.compare("dsr1", "b200", "fp4", "1k/1k", data=bundled)
+    assert comparison_html(narrow, include_css=False).startswith("<table")
+    assert comparison_html(narrow).count("<table") == 1
+    wide = specnb.compare("dsr1", "b200", "fp4", "1k/1k", data=bundled, targets=[40, 60, 80, 100, 120, 140, 160])
+    out = comparison_html(wide, include_css=False)
+    parts_re = r'<div class="specnb-table-screen">(.*)</div><div class="specnb-table-print">(.*)</div>'
+    screen, printed = re.fullmatch(parts_re, out, re.S).groups()
+    assert screen.count("<table") == 1
+    parts = re.findall(r"<table.*?</table>", printed, re.S)
+    heads = [re.findall(r"([0-9.,]+) tok/s/user", part) for part in parts]
+    assert [len(h) for h in heads] == [3, 2, 2] and all(len(h) * 2 <= PRINT_COLUMNS for h in heads)
+    assert sum(heads, []) == re.findall(r"([0-9.,]+) tok/s/user", screen)
+    cells = lambda html: re.findall(r'<td class="(?:best|missing|)">([^<]*)</td>', html)  # noqa: E731 - values only
+    assert sorted(sum((cells(part) for part in parts), [])) == sorted(cells(screen))
+    assert printed.count("<caption>") == 1 and parts[-1].count("<caption>") == 1
