@@ -4,7 +4,9 @@
              inputs — data files, notebook, specnb's code and templates, options — are hashed).
 ``execute``  papermill runs ``notebooks/report.ipynb`` per configuration on a pool of warm kernels
              (``specnb.kernels``): each kernel imports the libraries once and resets its namespace
-             between reports, so a report equals a cold, isolated papermill run.
+             between reports, so a report equals a cold, isolated papermill run. A single report (and
+             the index) runs in this process instead (``specnb.inprocess``): no kernel to start, the
+             data already loaded, the same executed notebook.
 ``export``   HTML, PDF, ``comparison.json`` and ``comparison.csv`` are written atomically; a state file
              written last marks the report complete. Then ``suite.json`` and ``index.html`` (the summary
              notebook) are rebuilt.

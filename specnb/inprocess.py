@@ -177,6 +177,7 @@ def register_engine():
 
 def _define_engine():
     from jupyter_client.session import Session
+    from nbclient.client import timestamp
     from nbclient.exceptions import CellExecutionError
     from papermill.clientwrap import PapermillNotebookClient
     from papermill.engines import Engine, papermill_engines
@@ -228,11 +229,9 @@ def _define_engine():
             error = result.error_before_exec or result.error_in_exec
             if isinstance(error, KeyboardInterrupt):  # Ctrl-C stops the build, as it would stop papermill
                 raise error
-            if self.record_timing:
-                cell["metadata"]["execution"]["shell.execute_reply"] = self._message("x", {}, parent_id)[
-                    "header"]["date"].strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-                cell["metadata"]["execution"]["iopub.status.idle"] = cell["metadata"]["execution"][
-                    "shell.execute_reply"]
+            if self.record_timing:  # the reply and the idle status come at once here
+                done = timestamp()
+                cell["metadata"]["execution"].update({"shell.execute_reply": done, "iopub.status.idle": done})
             if execution_count:
                 cell["execution_count"] = execution_count
             if error is not None:
