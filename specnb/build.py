@@ -470,6 +470,17 @@ class Exporter:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
 
+    def abort(self):
+        """Stop now, before anything was submitted (e.g. the build's options were wrong): a worker still
+        warming up is ended rather than waited for, so the error shows at once."""
+        if self.pool is not None:
+            workers = list(getattr(self.pool, "_processes", {}).values())  # no public way before Python 3.14
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            for worker in workers:
+                worker.terminate()
+            for worker in workers:
+                worker.join(timeout=10)
+
 
 def one_report_exporter(renders: tuple) -> Exporter:
     """The exporter for a report executed in this process: a worker warming up meanwhile, which draws the
@@ -519,7 +530,7 @@ def run_build(opts: BuildOptions, *, dataset: Dataset | None = None, pool=None) 
         if early:
             pool.close()
         if exporter is not None:
-            exporter.close()
+            exporter.abort()
         raise
     timings.mark("plan")
     result = BuildResult()
