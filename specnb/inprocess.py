@@ -328,11 +328,12 @@ class InProcessRunner:
         """Yield ``(job_index, nb_or_exception)`` for ``(nb, parameters)`` jobs, one after the other."""
         for index, (nb, parameters) in enumerate(jobs):
             try:
-                yield index, self.execute(nb, parameters, **common)
+                outcome = self.execute(nb, parameters, **common)
             except (KeyboardInterrupt, SystemExit):
                 raise
-            except BaseException as exc:  # noqa: BLE001 - reported per job, as KernelPool does
-                yield index, exc
+            except Exception as exc:  # noqa: BLE001 - reported per job, as KernelPool does
+                outcome = exc
+            yield index, outcome  # outside the try: closing this generator must not be caught as a job error
 
     def grow(self, size: int) -> None:
         """Nothing to grow: notebooks run one at a time in this process."""

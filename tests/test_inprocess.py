@@ -133,3 +133,26 @@ def test_language_info_is_the_kernels():
 
     assert IPythonKernel.language_info == LANGUAGE_INFO
 
+
+
+def test_closing_execute_many_early_is_clean(tmp_path):
+    """Ctrl-C while a build exports closes the runner's generator: that must not look like a job error
+    ("generator ignored GeneratorExit" was printed once)."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell("1 + 1")]
+    path = tmp_path / "one.ipynb"
+    nbformat.write(nb, path)
+    script = textwrap.dedent(f"""
+        import warnings
+        warnings.simplefilter("error")
+        from specnb.inprocess import InProcessRunner
+        jobs = InProcessRunner().execute_many([({str(path)!r}, {{}}), ({str(path)!r}, {{}})])
+        index, nb = next(jobs)
+        jobs.close()
+        print("closed", index, nb.cells[0].outputs[0].data["text/plain"])
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "closed 0 2"
+    assert "GeneratorExit" not in proc.stderr and "Traceback" not in proc.stderr
