@@ -1,10 +1,10 @@
 """The fast paths equal a cold, isolated run.
 
-``specnb build`` executes several reports on warm, reused kernels (``specnb.kernels``), and a single
-report in its own process (``specnb.inprocess``). Here two configurations are built with ``--jobs 1``
-(so the second report runs on a kernel that already ran the first), the first is also built alone (in
-process), and each is executed by the ``papermill`` CLI in its own fresh process with the same
-parameters, then exported by the build's own ``export_job``. The files must be identical: ``comparison.json`` and
+``specnb build`` executes many reports on warm, reused kernels (``specnb.kernels``), and one or a few
+in its own process (``specnb.inprocess``). Here two configurations are built with ``--jobs 1`` (on a
+kernel: the second report runs on a kernel that already ran the first) and without it (in process: the
+second after the first, in the same shell), and each is executed by the ``papermill`` CLI in its own
+fresh process with the same parameters, then exported by the build's own ``export_job``. The files must be identical: ``comparison.json`` and
 ``comparison.csv`` byte for byte, ``report.html`` apart from the declared run-metadata footer (the
 isolated run is deliberately given different run metadata to show nothing else depends on it).
 """
@@ -42,7 +42,7 @@ def strip_run_metadata(html: str) -> str:
 
 
 # (build, slug): the kernel build's two reports and the in-process build's one.
-CASES = [("kernels", SLUGS[0]), ("kernels", SLUGS[1]), ("in-process", SLUGS[0])]
+CASES = [("kernels", SLUGS[0]), ("kernels", SLUGS[1]), ("in-process", SLUGS[0]), ("in-process", SLUGS[1])]
 
 
 def fast_dir(both, case: str) -> Path:
@@ -60,8 +60,9 @@ def both(tmp_path_factory):
     fast_proc = subprocess.Popen([str(BIN / "specnb"), "build", "--no-progress", "--jobs", "1", "--format",
                                   ",".join(FORMATS), "--out", str(fast), *only], env=env, cwd=build.ROOT,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # without --jobs, a few reports without PDF run in the build process, one after the other
     single_proc = subprocess.Popen([str(BIN / "specnb"), "build", "--no-progress", "--format", ",".join(FORMATS),
-                                    "--out", str(single), "--only", SLUGS[0]], env=env, cwd=build.ROOT,
+                                    "--out", str(single), *only], env=env, cwd=build.ROOT,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     # The parameters the build passes (build.plan is pure), run_metadata excepted.
     _, jobs = build.plan(build.BuildOptions(out=cold, formats=FORMATS, only=SLUGS))
@@ -85,8 +86,8 @@ def both(tmp_path_factory):
     assert "on kernels" in err, err
     out, err = single_proc.communicate(timeout=300)
     assert single_proc.returncode == 0, out + err
-    assert "Built 1" in out
-    assert "in this process" in err, err  # the single report took the in-process path
+    assert "Built 2" in out
+    assert "in this process" in err, err  # the in-process path, the second report after the first
     return fast, cold, jobs, single
 
 
