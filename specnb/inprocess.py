@@ -135,6 +135,11 @@ def _define_shell():
             for stream in self.specnb_streams:  # stdout first, then stderr, as ipykernel does
                 stream.flush()
 
+        def init_virtualenv(self):
+            """Leave ``sys.path`` alone. IPython would add the site-packages of whatever ``$VIRTUAL_ENV`` names
+            (another environment than this interpreter's, when one is activated) in front of the build's own
+            packages, and warn; the build process keeps the packages it runs with."""
+
         def _showtraceback(self, etype, evalue, stb):
             self.specnb_flush_streams()
             self.specnb_send("error", {"traceback": stb, "ename": str(etype.__name__), "evalue": str(evalue)})

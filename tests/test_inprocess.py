@@ -8,6 +8,7 @@ reused: ``report.ipynb`` prints, shows a DataFrame, an Altair chart and warnings
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -154,3 +155,27 @@ def test_closing_execute_many_early_is_clean(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "closed 0 2"
     assert "GeneratorExit" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_another_activated_venv_does_not_reach_the_build(tmp_path):
+    """IPython's shell puts the site-packages of ``$VIRTUAL_ENV`` first on sys.path when that is another
+    environment than the interpreter's; in the build process it must not."""
+    other = tmp_path / "other-venv"
+    site = other / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / "site-packages"
+    site.mkdir(parents=True)
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell("1 + 1")]
+    path = tmp_path / "one.ipynb"
+    nbformat.write(nb, path)
+    script = textwrap.dedent(f"""
+        import sys
+        from specnb.inprocess import InProcessRunner
+        InProcessRunner().execute({str(path)!r}, {{}})
+        print(any({str(site)!r} in p for p in sys.path))
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "VIRTUAL_ENV": str(other)})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "False"
+    assert "virtualenv" not in proc.stderr
