@@ -54,15 +54,19 @@ RUNNER = textwrap.dedent("""
 """)
 
 
+def one_cell_notebook(path, source: str):
+    """A Python notebook with one code cell, written to ``path``."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     """(in-process notebooks, their status lines, cold kernel notebooks, trailing lines)."""
     tmp = tmp_path_factory.mktemp("inprocess")
-    interrupt = tmp / "interrupt.ipynb"
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [nbformat.v4.new_code_cell("raise KeyboardInterrupt")]
-    nbformat.write(nb, interrupt)
+    interrupt = one_cell_notebook(tmp / "interrupt.ipynb", "raise KeyboardInterrupt")
     jobs = [(REPORT, p) for p in PARAMS] + [(RAISES, {"n": 7})]
     proc = subprocess.Popen([sys.executable, "-c", RUNNER, json.dumps(jobs), str(tmp), str(interrupt)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -139,11 +143,7 @@ def test_language_info_is_the_kernels():
 def test_closing_execute_many_early_is_clean(tmp_path):
     """Ctrl-C while a build exports closes the runner's generator: that must not look like a job error
     ("generator ignored GeneratorExit" was printed once)."""
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [nbformat.v4.new_code_cell("1 + 1")]
-    path = tmp_path / "one.ipynb"
-    nbformat.write(nb, path)
+    path = one_cell_notebook(tmp_path / "one.ipynb", "1 + 1")
     script = textwrap.dedent(f"""
         from specnb.inprocess import InProcessRunner
         jobs = InProcessRunner().execute_many([({str(path)!r}, {{}}), ({str(path)!r}, {{}})])
@@ -163,11 +163,7 @@ def test_another_activated_venv_does_not_reach_the_build(tmp_path):
     other = tmp_path / "other-venv"
     site = other / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / "site-packages"
     site.mkdir(parents=True)
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [nbformat.v4.new_code_cell("1 + 1")]
-    path = tmp_path / "one.ipynb"
-    nbformat.write(nb, path)
+    path = one_cell_notebook(tmp_path / "one.ipynb", "1 + 1")
     script = textwrap.dedent(f"""
         import sys
         from specnb.inprocess import InProcessRunner
