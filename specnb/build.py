@@ -436,7 +436,6 @@ class Exporter:
     """
 
     def __init__(self, workers: int, *, process: bool = False, warm: tuple = (), pdf_only: bool = False):
-        self.workers = workers
         self.pool = None
         self.pdf_only = pdf_only
         self.pending: dict = {}
@@ -674,9 +673,8 @@ def write_index(opts: BuildOptions, jobs: list[Job], entries: dict, meta: dict, 
         return False
     write_text(out / "suite.json", text)
     if pool is None:
-        from .inprocess import InProcessRunner, register_engine
+        from .inprocess import InProcessRunner
 
-        register_engine()
         pool = InProcessRunner(Path.cwd())
     nb = pool.execute(str(SUMMARY_NOTEBOOK), {"reports_dir": str(out.resolve()),
                                               "run_metadata": meta or run_metadata()})

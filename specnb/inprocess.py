@@ -288,8 +288,6 @@ class InProcessRunner:
     """Runs notebooks with the ``specnb-inprocess`` engine; the same ``execute``/``execute_many``/``close``
     as :class:`specnb.kernels.KernelPool`, so ``specnb build`` can use either."""
 
-    size = 1
-
     def __init__(self, cwd: str | os.PathLike | None = None, startup_code: str = ""):
         self.cwd = os.path.abspath(os.fspath(cwd)) if cwd is not None else os.getcwd()
         self.startup_code = startup_code  # e.g. the notebooks' imports, run once before the first notebook
@@ -339,9 +337,6 @@ class InProcessRunner:
             except Exception as exc:  # noqa: BLE001 - reported per job, as KernelPool does
                 outcome = exc
             yield index, outcome  # outside the try: closing this generator must not be caught as a job error
-
-    def grow(self, size: int) -> None:
-        """Nothing to grow: notebooks run one at a time in this process."""
 
     def close(self) -> None:
         """Nothing to shut down (the shell stays for the process's next notebook)."""
