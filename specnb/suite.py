@@ -83,7 +83,8 @@ def index_table(s: Suite) -> Fragment:
         mid = mid_target(comp)
         ratio = f"{fmt.fmt_ratio(mid['ratio'])}" if mid and mid.get("ratio") else "—"
         at = f" at {fmt.fmt_interactivity(mid['interactivity'])}" if mid else ""
-        cross = ", ".join(f"~{x:.0f}" for x in comp.get("crossovers", [])) or "none"
+        # no matched comparison: no crossovers were looked for, so "none" would claim too much
+        cross = (", ".join(f"~{x:.0f}" for x in comp.get("crossovers", [])) or "none") if mid else "—"
         links = " · ".join(f'<a href="{_e(e["slug"])}/{_e(f)}">{_e(f.split(".")[-1].upper())}</a>'
                            for f in e.get("files", []))
         rows.append(f"<tr><td>{_e(name)}</td><td class='num'>{_e(ratio)}{_e(at)}</td><td class='num'>{_e(cross)}</td>"
