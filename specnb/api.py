@@ -14,8 +14,20 @@ def _dataset(data) -> Dataset:
 
 
 def configurations(data=None, *, all_configs: bool = False, arms=("mtp", "none")) -> pd.DataFrame:
-    """Configurations in ``data`` (default: bundled) with point counts per arm; comparable ones by default."""
-    return _dataset(data).configurations(all_configs=all_configs, arms=arms)
+    """Configurations in ``data`` (default: bundled), comparable ones by default: model, hardware, precision,
+    sequence (and its isl, osl), then one point-count column per arm ("MTP points", "Off points", ...)."""
+    return _readable(_dataset(data).configurations(all_configs=all_configs, arms=arms), arms)
+
+
+def _readable(configs: pd.DataFrame, arms=("mtp", "none")) -> pd.DataFrame:
+    """``Dataset.configurations``' frame with its ``points`` dicts spread into integer columns, ``arms`` first."""
+    from . import names
+
+    found = sorted({a for counts in configs["points"] for a in counts} - set(arms))
+    frame = configs[["model", "hardware", "precision", "sequence", "isl", "osl"]].copy()
+    for arm in list(arms) + found:
+        frame[f"{names.spec_label(arm)} points"] = [int(counts.get(arm, 0)) for counts in configs["points"]]
+    return frame
 
 
 def compare(model: str, hardware: str, precision: str, sequence: str | None = None, *, data=None,

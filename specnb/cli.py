@@ -154,6 +154,9 @@ def cmd_export(args) -> int:
 
 def cmd_build(args) -> int:
     from .build import run_build_command
+    from .extras import require
+
+    require("reports", "specnb build")
 
     return run_build_command(args)
 

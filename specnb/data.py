@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import formats, names
+from . import formats, names, resources
 from .errors import DataError, FormatError, Problem, UsageError
 
 CANONICAL_COLUMNS = (
@@ -42,7 +42,7 @@ MEASURES = ("interactivity", "throughput_per_gpu", "output_throughput_per_gpu", 
             "median_ttft_s", "median_e2el_s", "median_tpot_s")
 INT_COLUMNS = ("isl", "osl", "conc")
 
-BUNDLED_DATA = Path(__file__).resolve().parent.parent / "data"
+BUNDLED_DATA = resources.DATA
 DEFAULT_MAX_FILE_MB = 100.0
 META_KEYS = ("model", "hardware", "framework", "precision", "spec_method", "isl", "osl", "tp", "ep",
              "num_prefill_gpu", "num_decode_gpu", "date")
