@@ -194,15 +194,18 @@ def test_explore_notebook_draws_offline_in_jupyterlab(lab, tmp_path):
 
 
 def network_references(outputs: list) -> list[str]:
-    """Whatever in notebook outputs would make a viewer fetch from the network: script/link/img sources and
-    Vega data URLs (a ``$schema`` is a name, not a fetch)."""
+    """Whatever in notebook outputs would make a viewer fetch from the network: remote sources of scripts,
+    styles, images and frames, URLs inside scripts and styles (Altair's default output loads Vega from a
+    script), and Vega data URLs. A link (``<a href>``) or a Vega ``$schema`` is a name, not a fetch."""
     found = []
     for out in outputs:
         for mime, value in out.get("data", {}).items():
             text = value if isinstance(value, str) else "".join(value) if isinstance(value, list) else ""
             if mime == "text/html":
-                found += re.findall(r"<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//[^\s\"'>]+",
-                                    text, re.I)
+                found += re.findall(r"<(?:script|link|img|iframe|source|video|audio)\b[^>]*\b(?:src|href)\s*=\s*"
+                                    r"[\"']?((?:https?:)?//[^\s\"'>]+)", text, re.I)
+                for block in re.findall(r"<(script|style)\b[^>]*>(.*?)</\1>", text, re.I | re.S):
+                    found += re.findall(r"https?://[^\s\"'`)]+", block[1])
             if "vega" in mime:
                 spec = value if isinstance(value, dict) else json.loads(text)
                 found += [d["url"] for d in spec.get("data", []) if "url" in d]
