@@ -26,7 +26,8 @@ $(STAMP): pyproject.toml constraints.txt
 
 lock: $(STAMP)
 	{ echo "# pip freeze of the venv \`make test\` passed in (\`make lock\` rewrites it); the Makefile installs with it."; \
-	  $(PY) -m pip freeze --all --exclude-editable | grep -v -E '^(setuptools|wheel)=='; } > constraints.txt
+	  $(PY) -m pip freeze --all --exclude-editable | grep -v -E '^(setuptools|wheel)=='; } > constraints.txt.new
+	cmp -s constraints.txt.new constraints.txt && rm constraints.txt.new || mv constraints.txt.new constraints.txt
 
 reports: $(STAMP)
 	$(VENV)/bin/specnb build --out reports $(if $(JOBS),--jobs $(JOBS),)
