@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 import pytest
@@ -114,13 +115,11 @@ def lab(tmp_path):
         log.close()
 
 
-def test_explore_notebook_draws_offline_in_jupyterlab(lab, tmp_path):
-    require_chromium()
+def _run_all_in_chromium(base: str, token: str) -> dict:
+    """Open the notebook in headless Chromium (only 127.0.0.1 reachable), run all cells, save; what was seen."""
     from playwright.sync_api import sync_playwright
 
-    base, token, root = lab
-    blocked: list[str] = []
-    console_errors: list[str] = []
+    seen = {"blocked": [], "console_errors": []}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_executable(), headless=True, chromium_sandbox=False,
                                      args=ARGS)
@@ -131,18 +130,18 @@ def test_explore_notebook_draws_offline_in_jupyterlab(lab, tmp_path):
                 if _is_local(r.request.url):
                     r.continue_()
                 else:
-                    blocked.append(r.request.url)
+                    seen["blocked"].append(r.request.url)
                     r.abort("blockedbyclient")
 
             def ws_route(ws):
-                blocked.append(ws.url)
+                seen["blocked"].append(ws.url)
                 ws.close()
 
             ctx.route(lambda url: True, route)
             ctx.route_web_socket(lambda url: not _is_local(url), ws_route)
             page = ctx.new_page()
-            page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: console_errors.append(f"pageerror: {e}"))
+            page.on("console", lambda m: seen["console_errors"].append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: seen["console_errors"].append(f"pageerror: {e}"))
             page.goto(f"{base}/lab/tree/explore.ipynb?token={token}", wait_until="load", timeout=90_000)
             page.wait_for_function(_KERNEL_IDLE_JS, timeout=120_000, polling=250)
             page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
@@ -151,15 +150,15 @@ def test_explore_notebook_draws_offline_in_jupyterlab(lab, tmp_path):
                 return cells.length > 0 && cells.every(c => /\\[\\d+\\]/.test(c.prompt)) &&
                        cells.every(c => c.views.every(n => n > 0));
             }}""", timeout=180_000, polling=250)
-            cells = page.evaluate(_CELLS_JS)
+            seen["cells"] = page.evaluate(_CELLS_JS)
 
             # Interactive: hovering a point of the first chart shows its tooltip.
             point = page.locator(".vega-embed svg.marks g.mark-symbol path").first
             point.scroll_into_view_if_needed()
             point.hover(force=True)
             page.wait_for_selector("#vg-tooltip-element.visible", timeout=10_000)
-            tooltip = page.inner_text("#vg-tooltip-element")
-            binding = page.locator(".vega-embed .vega-bindings select").count()
+            seen["tooltip"] = page.inner_text("#vg-tooltip-element")
+            seen["bindings"] = page.locator(".vega-embed .vega-bindings select").count()
             shots = os.environ.get("SPECNB_SCREENSHOTS")  # a folder to keep pictures of the outputs in
             if shots:
                 for i, output in enumerate(page.locator(".jp-CodeCell .jp-OutputArea:has(.jp-OutputArea-child)").all()):
@@ -170,6 +169,18 @@ def test_explore_notebook_draws_offline_in_jupyterlab(lab, tmp_path):
             page.wait_for_function("() => !document.querySelector('.jp-mod-dirty')", timeout=30_000)
         finally:
             browser.close()
+    return seen
+
+
+def test_explore_notebook_draws_offline_in_jupyterlab(lab):
+    require_chromium()
+    base, token, root = lab
+    # Playwright's sync API runs in a thread of its own: the report browser tests' shared session may hold
+    # this one (its event loop), and Chromium here needs other launch flags (127.0.0.1 must resolve).
+    with ThreadPoolExecutor(1) as pool:
+        seen = pool.submit(_run_all_in_chromium, base, token).result()
+    blocked, console_errors, cells = seen["blocked"], seen["console_errors"], seen["cells"]
+    tooltip, binding = seen["tooltip"], seen["bindings"]
 
     assert not blocked, f"requests outside 127.0.0.1: {blocked}"
     assert not console_errors, console_errors
