@@ -43,12 +43,6 @@ def test_hardware_keys(raw, key):
     assert hardware_key(raw) == key
 
 
-def test_model_keys():
-    from specnb.names import model_key
-    assert model_key("deepseek-ai/DeepSeek-R1-0528") == model_key("/models/DeepSeek-R1") == "dsr1"
-    assert model_key("models--openai--gpt-oss-120b") == "gptoss"
-
-
 def test_latest_rule_by_date_then_run(tmp_path):
     rows = [api_row(date="2026-05-01", run_url="x/runs/5/", metrics={"tput_per_gpu": 1.0}),
             api_row(date="2026-06-01", run_url="x/runs/3/", metrics={"tput_per_gpu": 2.0}),
