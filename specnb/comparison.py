@@ -236,6 +236,11 @@ class Comparison:
         p["on_frontier"] = p["source"].isin(on)
         return p.reset_index(drop=True)
 
+    @property
+    def token_throughput_measured(self) -> bool:
+        """Whether any point measures the throughput of the token type, from which cost and power derive."""
+        return bool(self.priced_points[THROUGHPUT_COLUMNS[self.token_type]].notna().any())
+
     def to_dict(self) -> dict:
         """The ``comparison.json`` shape of SPEC §4 (keys fixed), plus labels, notes and provenance."""
         return _to_dict(self)
@@ -475,8 +480,9 @@ def _provenance(dataset: Dataset | None, points: pd.DataFrame) -> dict:
     hashes = {f.path: f.sha256 for f in dataset.files} if dataset is not None else {}
     runs = sorted(int(r) for r in points["run_id"].dropna().unique()) if not points.empty else []
     dates = sorted(d for d in points["date"].unique() if d) if not points.empty else []
+    model_ids = sorted({str(m) for m in points["model_id"]}) if "model_id" in points and not points.empty else []
     return {"files": [{"path": f, "sha256": hashes.get(f, "")} for f in files], "runs": runs,
-            "dates": [dates[0], dates[-1]] if dates else [], "points": len(points)}
+            "dates": [dates[0], dates[-1]] if dates else [], "points": len(points), "model_ids": model_ids}
 
 
 def parse_targets(text) -> list[float]:

@@ -116,8 +116,9 @@ def clean_model_aliases(aliases) -> dict[str, str]:
         (str(a).partition("=")[::2] for a in (aliases or ()))
     out: dict[str, str] = {}
     for name, key in items:
-        if not isinstance(name, str) or not isinstance(key, str) or not _model_id(name) or not _model_id(key):
-            msg = (f"--model-alias {name!r}={key!r}: expected NAME=KEY with both non-empty, "
+        if not isinstance(name, str) or not isinstance(key, str) or not _model_id(name) or not _model_id(key) \
+                or "/" in _model_id(key):
+            msg = (f"--model-alias {name!r}={key!r}: expected NAME=KEY with both non-empty and no '/' in the key, "
                    "e.g. my-r1-finetune=dsr1")
             raise UsageError(msg)
         out[_model_id(name)] = _model_id(key)

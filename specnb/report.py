@@ -139,7 +139,8 @@ def methodology(c: Comparison) -> Fragment:
         f"<p><strong>Constants:</strong> table {_e(rate.table)}, provider {_e(rate.provider)}: {_e(usd)}, {_e(kw)} "
         f"({_e(names.hardware_label(rate.gpu))}); token type {_e(c.token_type)}.</p>"
         f"<p><strong>Data:</strong> {prov.get('points', 0)} points (latest per line and concurrency), dated {_e(dates)}; "
-        f"GitHub runs {_e(runs)}.</p><ul class='specnb-files'>{files}</ul>"
+        f"GitHub runs {_e(runs)}. Model ids read as {_e(names.model_label(c.config.model))}: "
+        f"{_e(', '.join(prov.get('model_ids', [])) or '—')}.</p><ul class='specnb-files'>{files}</ul>"
         f"<p><strong>Frontier points</strong> (the knots every number above is interpolated between):</p>"
         f"{frontier_table}</section>")
 
