@@ -104,9 +104,8 @@ def cmd_list(args) -> int:
         return 0
     arms = tuple(a.strip() for a in args.arms.split(","))
     configs = dataset.configurations(all_configs=args.all, arms=arms)
-    records = [{"model": r.model, "label": names.model_label(r.model), "hardware": r.hardware,
-                "precision": r.precision, "isl": int(r.isl), "osl": int(r.osl),
-                "points": dict(sorted(r.points.items()))} for r in configs.itertuples()]
+    records = [{"model": r.model, "hardware": r.hardware, "precision": r.precision, "isl": int(r.isl),
+                "osl": int(r.osl), "points": dict(sorted(r.points.items()))} for r in configs.itertuples()]
     if args.format == "json":
         print(json.dumps(records, indent=1))
         return 0
@@ -116,7 +115,7 @@ def cmd_list(args) -> int:
     methods = sorted({m for r in records for m in r["points"]}, key=lambda m: (m != arms[0], m))
     header = ["model", "label", "hardware", "precision", "sequence"] + \
         [f"{names.spec_label(m)} pts" for m in methods]
-    _print_rows([header] + [[r["model"], r["label"], r["hardware"], r["precision"],
+    _print_rows([header] + [[r["model"], names.model_label(r["model"]), r["hardware"], r["precision"],
                              names.sequence_label(r["isl"], r["osl"])]
                             + [str(r["points"].get(m, 0)) for m in methods] for r in records])
     kind = "configurations" if args.all else f"configurations with {' and '.join(names.spec_label(a) for a in arms)}"

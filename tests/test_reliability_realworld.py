@@ -108,9 +108,15 @@ def test_list_shows_dashboard_keys_and_labels(capsys):
                        ("minimaxm2.5", "MiniMax M2.5"), ("minimaxm3", "MiniMax M3"), ("gptoss120b", "gpt-oss 120B"),
                        ("llama70b", "Llama 3.3 70B")]:
         assert any(ln.split("  ")[0] == key and f"  {label}  " in ln for ln in lines), key
-    code, out, _ = run(["list", "--format", "json"], capsys)
-    items = json.loads(out)
-    assert {(i["model"], i["label"]) for i in items} == {("dsr1", "DeepSeek R1"), ("glm5", "GLM 5")}
+    code, out, _ = run(["list"], capsys)  # the configurations, with the label next to each key
+    rows = {tuple(ln.split()[:3]) for ln in out.splitlines()[2:] if ln.strip() and not ln.startswith("36 ")}
+    assert rows == {("dsr1", "DeepSeek", "R1"), ("glm5", "GLM", "5")}
+    code, out, _ = run(["list", "--models", "--format", "json"], capsys)
+    models = json.loads(out)
+    assert [m["model"] for m in models[:10]] == ["dsr1", "dsv4", "glm5", "glm5.1", "qwen3.5", "kimik2.5",
+                                                 "minimaxm2.5", "minimaxm3", "gptoss120b", "llama70b"]
+    assert next(m for m in models if m["model"] == "glm5") == {"model": "glm5", "label": "GLM 5", "known": True,
+                                                               "points": 28, "ids": ["glm5"]}
 
 
 def test_distinct_models_never_share_a_configuration(tmp_path, capsys):

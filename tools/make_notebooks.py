@@ -20,7 +20,7 @@ REPORT = [
 # `specnb build` with papermill. Every cell is one call into specnb; no number is computed here.
 data = None            # benchmark files or folders; None means the bundled data/
 meta = {}              # fields raw client results lack, e.g. {"hardware": "h200"}
-model_aliases = {}     # more model names for a key, e.g. {"my-r1-finetune": "dsr1"}
+model_aliases = {}     # model name -> model key, e.g. {"my-r1-finetune": "dsr1"}
 model = "dsr1"
 hardware = "b200"
 precision = "fp4"
