@@ -111,7 +111,7 @@ def _id_suffixes(name: object) -> list[str]:
 
 
 def clean_model_aliases(aliases) -> dict[str, str]:
-    """User aliases ``{name: key}`` (or ``["name=key", ...]``) as lower-cased id → key; a ``UsageError`` if malformed."""
+    """User aliases ``{name: key}`` (or ``["name=key", ...]``) as lower-cased id → key; ``UsageError`` if malformed."""
     items = aliases.items() if isinstance(aliases, Mapping) else \
         (str(a).partition("=")[::2] for a in (aliases or ()))
     out: dict[str, str] = {}

@@ -126,7 +126,8 @@ def methodology(c: Comparison) -> Fragment:
         f = c.frontiers[arm]
         for r in f.points.itertuples():
             rows.append(f"<tr><td>{_e(names.spec_label(arm))}</td><td>{_e(r.framework)}</td><td>{_e(r.topology)}</td>"
-                        f"<td>{_e(fmt.DASH if pd.isna(r.conc) else r.conc)}</td><td>{r.interactivity:.2f}</td><td>{r.throughput_per_gpu:.1f}</td>"
+                        f"<td>{_e(fmt.DASH if pd.isna(r.conc) else r.conc)}</td><td>{r.interactivity:.2f}</td>"
+                        f"<td>{r.throughput_per_gpu:.1f}</td>"
                         f"<td>{_e(r.date or '—')}</td><td><code>{_e(r.source)}</code></td></tr>")
     frontier_table = ('<table class="specnb-table specnb-frontier"><thead><tr><th>Arm</th><th>Engine</th>'
                       '<th>Parallelism</th><th>Conc.</th><th>tok/s/user</th><th>tok/s/GPU</th><th>Date</th>'

@@ -15,8 +15,8 @@ def test_bundled_loads_and_has_36_comparable_configs(bundled):
     assert len(configs) == 36
     assert {f.format for f in bundled.files} == {"api", "ci-aggregate", "raw-client", "csv"}
     glm = configs[configs.model == "glm5"]
-    assert sorted(zip(glm.hardware, glm.precision, glm.sequence)) == [("b200", "fp8", "8k/1k"),
-                                                                      ("mi355x", "fp8", "8k/1k")]
+    assert sorted(zip(glm.hardware, glm.precision, glm.sequence, strict=True)) == [("b200", "fp8", "8k/1k"),
+                                                                                   ("mi355x", "fp8", "8k/1k")]
     assert len(bundled.points) < len(bundled.history)
     # every point is valid
     p = bundled.points
