@@ -180,3 +180,22 @@ def test_glm5_reports_build(tmp_path):
         assert d["metric_knots"]["mtp"]["median_ttft_s"] == 0 and d["metric_knots"]["mtp"]["conc"] > 1
     index = (out / "index.html").read_text()
     assert "GLM 5" in index
+
+
+@pytest.mark.slow
+def test_model_alias_reaches_the_report_notebook(tmp_path):
+    """``specnb build --model-alias`` is a notebook parameter: the report reads the renamed points as GLM 5."""
+    src = data.BUNDLED_DATA / "inferencex-blog-tables" / "glm5_fp8_8k1k_2026-05-20.csv"
+    renamed = tmp_path / "ft.csv"
+    renamed.write_text(src.read_text().replace("\nglm5,", "\nzai-org/GLM-5-Internal-FT,"))
+    out = tmp_path / "reports"
+    proc = subprocess.run([sys.executable, "-m", "specnb.cli", "build", "--no-progress", "--data", str(renamed),
+                           "--model-alias", "zai-org/GLM-5-Internal-FT=glm5", "--out", str(out), "--only",
+                           "glm5-b200-*", "--format", "html,json"], capture_output=True, text=True, timeout=300,
+                          cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    d = json.loads((out / "glm5-b200-fp8-8k1k" / "comparison.json").read_text())
+    assert d["labels"]["title"] == "B200 FP8: MTP vs Off — GLM 5 · 8k/1k"
+    assert d["provenance"]["model_ids"] == ["zai-org/GLM-5-Internal-FT"]
+    html = (out / "glm5-b200-fp8-8k1k" / "report.html").read_text()
+    assert "Model ids read as GLM 5: zai-org/GLM-5-Internal-FT." in html
