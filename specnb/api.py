@@ -7,16 +7,25 @@ import pandas as pd
 from . import comparison as _compare
 from . import costs
 from .data import Dataset, load
+from .errors import UsageError
 
 
-def _dataset(data) -> Dataset:
-    return data if isinstance(data, Dataset) else load(data)
+def _dataset(data, model_aliases) -> Dataset:
+    if not isinstance(data, Dataset):
+        return load(data, model_aliases=model_aliases)
+    if model_aliases:
+        msg = "model_aliases apply when data is loaded: pass them to specnb.load(..., model_aliases=...)"
+        raise UsageError(msg)
+    return data
 
 
-def configurations(data=None, *, all_configs: bool = False, arms=("mtp", "none")) -> pd.DataFrame:
+def configurations(data=None, *, all_configs: bool = False, arms=("mtp", "none"),
+                   model_aliases=None) -> pd.DataFrame:
     """Configurations in ``data`` (default: bundled), comparable ones by default: model, hardware, precision,
-    sequence (and its isl, osl), then one point-count column per arm ("MTP points", "Off points", ...)."""
-    return _readable(_dataset(data).configurations(all_configs=all_configs, arms=arms), arms)
+    sequence (and its isl, osl), then one point-count column per arm ("MTP points", "Off points", ...).
+
+    ``model_aliases`` (``{"my-r1-finetune": "dsr1"}``) apply when ``data`` is paths, as in ``specnb.load``."""
+    return _readable(_dataset(data, model_aliases).configurations(all_configs=all_configs, arms=arms), arms)
 
 
 def _readable(configs: pd.DataFrame, arms=("mtp", "none")) -> pd.DataFrame:
@@ -31,11 +40,12 @@ def _readable(configs: pd.DataFrame, arms=("mtp", "none")) -> pd.DataFrame:
 
 
 def compare(model: str, hardware: str, precision: str, sequence: str | None = None, *, data=None,
-            cost_table=None, gpu_cost: dict | None = None, gpu_kw: dict | None = None,
+            model_aliases=None, cost_table=None, gpu_cost: dict | None = None, gpu_kw: dict | None = None,
             provider: str = costs.DEFAULT_PROVIDER, **options) -> _compare.Comparison:
     """Compare MTP with Off (or any ``arms``) for one configuration; see ``specnb.compare.compare``.
 
-    ``data`` is a ``Dataset``, a path or a list of paths (default: the bundled data). ``gpu_cost`` and
+    ``data`` is a ``Dataset``, a path or a list of paths (default: the bundled data); ``model_aliases``
+    (``{"my-r1-finetune": "dsr1"}``) apply when it is paths, as in ``specnb.load``. ``gpu_cost`` and
     ``gpu_kw`` override one or more GPUs' $/GPU-hour (for ``provider``) and kW, e.g. ``{"b200": 2.1}``.
     """
     from . import names
@@ -44,5 +54,5 @@ def compare(model: str, hardware: str, precision: str, sequence: str | None = No
     table = costs.with_overrides(costs.load_cost_table(cost_table), gpu,
                                  gpu_cost={names.hardware_key(k): v for k, v in (gpu_cost or {}).items()},
                                  gpu_kw={names.hardware_key(k): v for k, v in (gpu_kw or {}).items()}, provider=provider)
-    return _compare.compare(_dataset(data), model, hardware, precision, sequence, cost_table=table,
+    return _compare.compare(_dataset(data, model_aliases), model, hardware, precision, sequence, cost_table=table,
                             provider=provider, **options)

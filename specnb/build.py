@@ -55,6 +55,7 @@ class BuildOptions:
 
     data: tuple = ()
     meta: dict = field(default_factory=dict)
+    model_aliases: dict = field(default_factory=dict)  # model name → key, as names.clean_model_aliases gives them
     out: Path = Path("reports")
     formats: tuple = FORMATS
     only: tuple = ()
@@ -160,6 +161,7 @@ def notebook_params(opts: BuildOptions, cfg: dict) -> dict:
     return {
         "data": [str(Path(p).resolve()) for p in opts.data] or None,
         "meta": dict(opts.meta),
+        "model_aliases": dict(opts.model_aliases),
         "model": cfg["model"], "hardware": cfg["hardware"], "precision": cfg["precision"],
         "sequence": names.sequence_label(cfg["isl"], cfg["osl"]),
         "targets": list(opts.targets) if opts.targets else None,
@@ -202,7 +204,7 @@ def plan(opts: BuildOptions, dataset: Dataset | None = None) -> tuple[Dataset, l
     from .comparison import Config
     from .data import load
 
-    dataset = dataset or load(list(opts.data) or None, meta=opts.meta)
+    dataset = dataset or load(list(opts.data) or None, meta=opts.meta, model_aliases=opts.model_aliases)
     costs.load_cost_table(opts.cost_table)  # fail early on a bad table
     configs = dataset.configurations()
     by_slug = {}
@@ -368,7 +370,8 @@ def make_pool(size: int, cwd: Path, opts: BuildOptions | None = None):
     startup = KERNEL_STARTUP
     if opts is not None:
         data = [str(Path(p).resolve()) for p in opts.data] or None
-        startup += (f"\ntry:\n    specnb.load({data!r}, meta={dict(opts.meta)!r})\n"
+        startup += (f"\ntry:\n    specnb.load({data!r}, meta={dict(opts.meta)!r}, "
+                    f"model_aliases={dict(opts.model_aliases)!r})\n"
                     "except Exception:\n    pass  # the report notebook reports any data error itself")
     return KernelPool(size=size, startup_code=startup, cwd=str(cwd), block_rfc3987_syntax=True,
                       restart_on_error=True)
@@ -718,7 +721,8 @@ def options_from_args(args) -> BuildOptions:
     if args.jobs < 0:
         raise UsageError("--jobs must be 0 (one per CPU) or more")
     return BuildOptions(
-        data=tuple(args.data or ()), meta=_key_values(args.meta, "--meta", numeric=False), out=Path(args.out),
+        data=tuple(args.data or ()), meta=_key_values(args.meta, "--meta", numeric=False),
+        model_aliases=names.clean_model_aliases(args.model_alias), out=Path(args.out),
         formats=parse_formats(args.format), only=only, jobs=args.jobs, targets=targets,
         cost_table=args.cost_table, provider=args.provider, token_type=args.token_type, semantics=args.semantics,
         gpu_cost=_key_values(args.gpu_cost, "--gpu-cost", numeric=True),

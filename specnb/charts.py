@@ -202,13 +202,21 @@ def _metric_ticks(c: Comparison) -> list[float]:
 
 
 def _available_metrics(c: Comparison) -> list[str]:
-    """The y metrics that have values: cost needs a $/GPU·h rate, tok/s per MW a kW figure."""
+    """The y metrics that have values: cost needs a $/GPU·h rate, tok/s per MW a kW figure, and both the
+    throughput of the token type they are per (input and output throughput may be absent from the data)."""
     out = ["throughput_per_gpu"]
-    if c.rate.usd_per_gpu_hour is not None:
+    if c.rate.usd_per_gpu_hour is not None and c.token_throughput_measured:
         out.append("cost_per_mtok")
-    if c.rate.kw_per_gpu is not None:
+    if c.rate.kw_per_gpu is not None and c.token_throughput_measured:
         out.append("tok_s_per_mw")
     return out
+
+
+def _unpriced_text(c: Comparison) -> str:
+    """Why cost and/or power are left out of a chart."""
+    if not c.token_throughput_measured:
+        return f"{c.token_type} throughput {fmt.NOT_MEASURED} in the data"
+    return f"{_no_rate_text(c)} ({c.rate.provider})"
 
 
 def _floats(series) -> list:
@@ -431,7 +439,7 @@ def chart_throughput(c: Comparison) -> alt.LayerChart:
               *_target_layers(c, rows)]
     notes = [_band_text(c) + " Filled: frontier points; hollow: dominated; diamonds: the table's values."]
     if len(metrics) < len(METRICS):
-        notes.append(f"{_no_rate_text(c)} ({c.rate.provider}): cost and/or power left out.")
+        notes.append(f"{_unpriced_text(c)}: cost and/or power left out.")
     title = _title({"expr": f"{METRIC_PARAM} + ' vs interactivity'"}, [c.title, *notes])
     return alt.LayerChart(layer=layers, params=[param], width=WIDTH, height=HEIGHT, title=title,
                      description=f"Throughput per GPU vs interactivity (log y), {c.title}")
@@ -449,6 +457,10 @@ def chart_cost(c: Comparison) -> alt.LayerChart | alt.Chart:
         return _message(title, [f"{_no_rate_text(c)} ({c.rate.provider}): cost is not shown.", c.title,
                                 "Pass another cost table or a per-GPU rate override to price this configuration."],
                         name="no_rate")
+    if not c.token_throughput_measured:
+        return _message(title, [f"{_unpriced_text(c)}: cost per {c.token_type} token is not shown.", c.title,
+                                "Choose another token type (total throughput is always measured)."],
+                        name="not_measured")
     rows = place_labels(_target_items(c), 0.0, _x_extent(c)[1] * 1.06)
     layers = [*_band_layer(c), *_metric_layers(c, ["throughput_per_gpu", "cost_per_mtok"],
                                                 f"datum.metric == {json.dumps(label)}",

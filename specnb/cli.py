@@ -41,6 +41,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     g.add_argument("--meta", action="append", metavar="KEY=VALUE",
                    help="configuration field for raw client results that their file names lack, "
                         "e.g. hardware=h200 (repeatable)")
+    g.add_argument("--model-alias", action="append", metavar="NAME=KEY",
+                   help="read model NAME (an id, path or display name; exact, case-insensitive) as model KEY, "
+                        "e.g. my-r1-finetune=dsr1 (repeatable); see `specnb list --models`")
     g.add_argument("--semantics", default="specnb", choices=SEMANTICS,
                    help="specnb (default: no extrapolation) or inferencex (reproduce the public dashboard)")
     g.add_argument("--cost-table", default=costs.DEFAULT_TABLE, metavar="NAME|FILE",
@@ -52,9 +55,14 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def _dataset(args):
+    """The command's data; what loading left out is said on stderr, one line each."""
     from .data import load
 
-    return load(args.data, meta=_key_values(args.meta, "--meta", numeric=False))
+    dataset = load(args.data, meta=_key_values(args.meta, "--meta", numeric=False),
+                   model_aliases=list(args.model_alias or ()))
+    for note in dataset.notes:
+        print(f"specnb: note: {note}", file=sys.stderr)
+    return dataset
 
 
 def _cost_table(args, gpu: str):
@@ -63,8 +71,37 @@ def _cost_table(args, gpu: str):
                                 gpu_kw=_key_values(args.gpu_kw, "--gpu-kw", numeric=True), provider=args.provider)
 
 
+def _print_rows(rows: list[list[str]]) -> None:
+    """Aligned columns, the first row a header underlined with dashes."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for n, row in enumerate(rows):
+        print("  ".join(c.ljust(widths[i]) for i, c in enumerate(row)).rstrip())
+        if n == 0:
+            print("  ".join("-" * w for w in widths))
+
+
+def list_models(dataset) -> list[dict]:
+    """The known models (dashboard keys and labels) and every other model key in the data, with the ids
+    that were read as each key and their point counts."""
+    ids = dataset.history.groupby("model")["model_id"].unique()
+    counts = dataset.points["model"].value_counts()
+    keys = [m.key for m in names.known_models()]
+    keys += sorted(k for k in counts.index if k not in keys)
+    return [{"model": k, "label": names.model_label(k), "known": k in {m.key for m in names.known_models()},
+             "points": int(counts.get(k, 0)), "ids": sorted(str(i) for i in ids.get(k, []))} for k in keys]
+
+
 def cmd_list(args) -> int:
     dataset = _dataset(args)
+    if args.models:
+        models = list_models(dataset)
+        if args.format == "json":
+            print(json.dumps(models, indent=1, ensure_ascii=False))
+            return 0
+        _print_rows([["model", "label", "points", "ids in the data"]] + [
+            [m["model"], m["label"] if m["known"] else "(not a dashboard key)", str(m["points"]),
+             ", ".join(m["ids"]) or "—"] for m in models])
+        return 0
     arms = tuple(a.strip() for a in args.arms.split(","))
     configs = dataset.configurations(all_configs=args.all, arms=arms)
     records = [{"model": r.model, "hardware": r.hardware, "precision": r.precision, "isl": int(r.isl),
@@ -76,14 +113,11 @@ def cmd_list(args) -> int:
         print("no configurations with points for every arm; try --all")
         return 0
     methods = sorted({m for r in records for m in r["points"]}, key=lambda m: (m != arms[0], m))
-    header = ["model", "hardware", "precision", "sequence"] + [f"{names.spec_label(m)} pts" for m in methods]
-    rows = [header] + [[r["model"], r["hardware"], r["precision"], names.sequence_label(r["isl"], r["osl"])]
-                       + [str(r["points"].get(m, 0)) for m in methods] for r in records]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    for n, row in enumerate(rows):
-        print("  ".join(c.ljust(widths[i]) for i, c in enumerate(row)).rstrip())
-        if n == 0:
-            print("  ".join("-" * w for w in widths))
+    header = ["model", "label", "hardware", "precision", "sequence"] + \
+        [f"{names.spec_label(m)} pts" for m in methods]
+    _print_rows([header] + [[r["model"], names.model_label(r["model"]), r["hardware"], r["precision"],
+                             names.sequence_label(r["isl"], r["osl"])]
+                            + [str(r["points"].get(m, 0)) for m in methods] for r in records])
     kind = "configurations" if args.all else f"configurations with {' and '.join(names.spec_label(a) for a in arms)}"
     print(f"\n{len(records)} {kind}")
     return 0
@@ -158,6 +192,7 @@ def cmd_build(args) -> int:
 
     require("reports", "specnb build")
 
+    _dataset(args)  # loading errors and notes first (the build's own load is then a cache hit)
     return run_build_command(args)
 
 
@@ -172,6 +207,9 @@ def parser() -> argparse.ArgumentParser:
     pl.add_argument("--format", default="text", choices=("text", "json"))
     pl.add_argument("--all", action="store_true", help="include configurations that lack an arm")
     pl.add_argument("--arms", default="mtp,none", help="arms a configuration needs (default mtp,none)")
+    pl.add_argument("--models", action="store_true",
+                    help="the model keys and labels instead: the dashboard's, then any other in the data, with "
+                         "the ids read as each")
     pl.set_defaults(func=cmd_list)
 
     pc = sub.add_parser("compare", help="one configuration's comparison as a table or JSON")

@@ -36,8 +36,13 @@ TIE_THRESHOLD = 0.01  # relative throughput difference under which two arms are 
 CURVE_SAMPLES = 120
 THROUGHPUT_COLUMNS = {"total": "throughput_per_gpu", "input": "input_throughput_per_gpu",
                       "output": "output_throughput_per_gpu"}
-SPLINED = ("throughput_per_gpu", "output_throughput_per_gpu", "input_throughput_per_gpu", "conc",
-           "median_ttft_s", "median_e2el_s")
+INTERPOLATED = ("throughput_per_gpu", "output_throughput_per_gpu", "input_throughput_per_gpu", "conc",
+                "median_ttft_s", "median_e2el_s")
+"""The metrics interpolated at a target. Throughput per GPU is on every frontier knot; any other may be
+missing on some or all knots, and is then interpolated over the knots that carry it (``MetricCurve``)."""
+METRIC_LABELS = {"throughput_per_gpu": "throughput per GPU", "output_throughput_per_gpu": "output throughput",
+                 "input_throughput_per_gpu": "input throughput", "conc": "concurrency",
+                 "median_ttft_s": "median TTFT", "median_e2el_s": "median E2E latency"}
 
 
 @dataclass(frozen=True)
@@ -135,6 +140,40 @@ class Crossover:
 
 
 @dataclass(frozen=True)
+class MetricCurve:
+    """One arm's metric, interpolated over the frontier knots that carry it.
+
+    ``knots`` are positions in the frontier's rows (``Frontier.points``) whose value of ``metric`` is finite.
+    With two or more, ``curve`` is the monotone spline through them, defined from the first to the last of
+    them and nowhere else; with fewer, the metric is not measured anywhere (``curve`` is None) — except on a
+    one-knot frontier whose knot carries it, where the metric is as measured as the throughput itself.
+    """
+
+    metric: str
+    knots: tuple[int, ...]
+    curve: MonotoneCurve | None
+
+    @classmethod
+    def fit(cls, frontier: Frontier, metric: str, semantics: str) -> MetricCurve:
+        values = (frontier.points[metric].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+                  if metric in frontier.points else np.full(frontier.size, np.nan))
+        knots = np.flatnonzero(np.isfinite(values))
+        if len(knots) < 2 and not (frontier.size == 1 and len(knots) == 1):
+            return cls(metric, tuple(int(k) for k in knots), None)
+        return cls(metric, tuple(int(k) for k in knots), MonotoneCurve.fit(frontier.x[knots], values[knots], semantics))
+
+    @property
+    def measured(self) -> bool:
+        return self.curve is not None
+
+    def __call__(self, xq) -> np.ndarray:
+        """Values at ``xq``; NaN where the metric is not measured (outside its knots, or no curve)."""
+        if self.curve is None:
+            return np.full(np.shape(xq), np.nan)
+        return self.curve(xq)
+
+
+@dataclass(frozen=True)
 class Comparison:
     """The result everything renders from. Build it with ``compare``; never mutate it."""
 
@@ -147,6 +186,7 @@ class Comparison:
     targets: tuple
     crossovers: tuple
     frontiers: dict
+    metric_curves: dict  # arm → metric → MetricCurve: which frontier knots carry which metric
     points: pd.DataFrame
     curves: pd.DataFrame
     notes: tuple
@@ -196,6 +236,11 @@ class Comparison:
         p["on_frontier"] = p["source"].isin(on)
         return p.reset_index(drop=True)
 
+    @property
+    def token_throughput_measured(self) -> bool:
+        """Whether any point measures the throughput of the token type, from which cost and power derive."""
+        return bool(self.priced_points[THROUGHPUT_COLUMNS[self.token_type]].notna().any())
+
     def to_dict(self) -> dict:
         """The ``comparison.json`` shape of SPEC §4 (keys fixed), plus labels, notes and provenance."""
         return _to_dict(self)
@@ -226,10 +271,9 @@ def _finite(v) -> bool:
     return v is not None and isinstance(v, (int, float, np.floating)) and math.isfinite(v)
 
 
-def _curves_for(frontier: Frontier, semantics: str) -> dict:
-    x = frontier.x
-    return {col: MonotoneCurve.fit(x, frontier.points[col].to_numpy(dtype=float), semantics)
-            for col in SPLINED if col in frontier.points}
+def metric_curves(frontier: Frontier, semantics: str) -> dict:
+    """Every interpolated metric of one arm, each over the knots that carry it."""
+    return {metric: MetricCurve.fit(frontier, metric, semantics) for metric in INTERPOLATED}
 
 
 def _band(frontiers: dict, points_by_arm: dict, semantics: str) -> Band | None:
@@ -239,7 +283,7 @@ def _band(frontiers: dict, points_by_arm: dict, semantics: str) -> Band | None:
         lows = [float(p.interactivity.min()) for p in points_by_arm.values()]
         highs = [float(p.interactivity.max()) for p in points_by_arm.values()]
         low, high, kind = max(lows), min(highs), "raw overlap"
-        if low > high:
+        if low >= high:  # disjoint, or touching in a single point: the dashboard takes no overlap as the union
             low, high, kind = min(lows), max(highs), "raw union"
         return Band(low, high, float(math.ceil(low)), float(math.floor(high)), kind)
     low = max(f.x_range[0] for f in frontiers.values())
@@ -264,6 +308,8 @@ def default_targets(band: Band, semantics: str) -> list[float]:
 
 def _arm_values(curves: dict, frontier: Frontier, x: float, semantics: str, rate: costs.Rate,
                 token_type: str) -> ArmValues:
+    """One arm's metrics at ``x``: each metric from its own ``MetricCurve`` (NaN where not measured); cost and
+    power from the interpolated throughput of the token type, never interpolated on their own."""
     if frontier.size == 0:
         nan = math.nan
         return ArmValues(nan, nan, nan, nan, {t: nan for t in costs.TOKEN_TYPES}, nan, nan, None, nan, nan,
@@ -274,27 +320,26 @@ def _arm_values(curves: dict, frontier: Frontier, x: float, semantics: str, rate
     if semantics == "inferencex" and not in_range:
         at, clamped = min(max(x, lo), hi), True
     vals = {}
-    for col, curve in curves.items():
-        v = float(curve(at)) if (in_range or clamped) else math.nan
+    for metric, mc in curves.items():
+        v = float(mc(at)) if (in_range or clamped) else math.nan
         if semantics == "inferencex" and math.isfinite(v):
-            knots = curve.y
-            v = float(min(max(v, np.nanmin(knots)), np.nanmax(knots)))
-        vals[col] = v
+            v = float(min(max(v, mc.curve.y.min()), mc.curve.y.max()))
+        vals[metric] = v
     usd, kw = rate.usd_per_gpu_hour, rate.kw_per_gpu
-    by_type = {t: costs.cost_per_mtok(usd, vals.get(THROUGHPUT_COLUMNS[t], math.nan)) for t in costs.TOKEN_TYPES}
-    chosen = vals.get(THROUGHPUT_COLUMNS[token_type], math.nan)
-    conc = vals.get("conc", math.nan)
+    by_type = {t: costs.cost_per_mtok(usd, vals[THROUGHPUT_COLUMNS[t]]) for t in costs.TOKEN_TYPES}
+    chosen = vals[THROUGHPUT_COLUMNS[token_type]]
+    conc = vals["conc"]
     return ArmValues(
         throughput_per_gpu=vals["throughput_per_gpu"],
-        output_throughput_per_gpu=vals.get("output_throughput_per_gpu", math.nan),
-        input_throughput_per_gpu=vals.get("input_throughput_per_gpu", math.nan),
+        output_throughput_per_gpu=vals["output_throughput_per_gpu"],
+        input_throughput_per_gpu=vals["input_throughput_per_gpu"],
         cost_per_mtok=by_type[token_type],
         cost_per_mtok_by_type=by_type,
         tokens_per_dollar=costs.tokens_per_dollar(usd, chosen),
         tok_s_per_mw=costs.tok_s_per_mw(kw, chosen),
         concurrency=int(round(conc)) if math.isfinite(conc) else None,
-        median_ttft_s=vals.get("median_ttft_s", math.nan),
-        median_e2el_s=vals.get("median_e2el_s", math.nan),
+        median_ttft_s=vals["median_ttft_s"],
+        median_e2el_s=vals["median_e2el_s"],
         in_range=in_range, clamped=clamped, evaluated_at=at)
 
 
@@ -347,8 +392,7 @@ def _sample_curves(frontiers: dict, fitted: dict, arms: tuple, band: Band | None
             continue
         xs = np.unique(np.concatenate([np.linspace(f.x[0], f.x[-1], CURVE_SAMPLES), f.x]))
         tput = fitted[arm]["throughput_per_gpu"](xs)
-        chosen = fitted[arm][THROUGHPUT_COLUMNS[token_type]](xs) if THROUGHPUT_COLUMNS[token_type] in \
-            fitted[arm] else np.full(xs.shape, np.nan)
+        chosen = fitted[arm][THROUGHPUT_COLUMNS[token_type]](xs)  # NaN where that throughput is not measured
         frames.append(pd.DataFrame({
             "series": "arm", "arm": arm, "interactivity": xs, "throughput_per_gpu": tput,
             "cost_per_mtok": costs.cost_per_mtok(rate.usd_per_gpu_hour, chosen),
@@ -396,13 +440,49 @@ def _notes(arms: tuple, points_by_arm: dict, frontiers: dict, band: Band | None,
     return notes
 
 
+def _metric_notes(arms: tuple, fitted: dict, frontiers: dict, token_type: str) -> list[str]:
+    """What the data does not measure, so a reader knows why a value reads "not measured": metrics no frontier
+    knot carries, and metrics carried by only some knots (interpolated between those only)."""
+    shown = [a for a in arms if frontiers[a].size]
+    if not shown:
+        return []
+    absent, partial = [], []
+    for metric in INTERPOLATED[1:]:
+        missing = [a for a in shown if not fitted[a][metric].knots]
+        if len(missing) == len(shown):
+            absent.append(METRIC_LABELS[metric])
+            continue
+        if missing:
+            absent.append(f"{METRIC_LABELS[metric]} ({' and '.join(names.spec_label(a) for a in missing)})")
+        for a in shown:
+            n, size = len(fitted[a][metric].knots), frontiers[a].size
+            if 0 < n < size:
+                partial.append(f"{METRIC_LABELS[metric]} at {n} of {names.spec_label(a)}'s {size} frontier points")
+    notes = []
+    if absent:
+        notes.append(f"Not in the data: {_join(absent)}; shown as \"not measured\".")
+    if partial:
+        notes.append(f"Measured only in part: {_join(partial)}; interpolated between those points only, "
+                     "\"not measured\" outside them (and with fewer than two).")
+    token = THROUGHPUT_COLUMNS[token_type]
+    if token_type != "total" and all(not fitted[a][token].measured for a in shown):
+        notes.append(f"Cost and power per {token_type} token need the {token_type} throughput, which is not "
+                     "measured: they read \"not measured\".")
+    return notes
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def _provenance(dataset: Dataset | None, points: pd.DataFrame) -> dict:
     files = sorted({s.split("#")[0] for s in points["source"]}) if not points.empty else []
     hashes = {f.path: f.sha256 for f in dataset.files} if dataset is not None else {}
     runs = sorted(int(r) for r in points["run_id"].dropna().unique()) if not points.empty else []
     dates = sorted(d for d in points["date"].unique() if d) if not points.empty else []
+    model_ids = sorted({str(m) for m in points["model_id"]}) if "model_id" in points and not points.empty else []
     return {"files": [{"path": f, "sha256": hashes.get(f, "")} for f in files], "runs": runs,
-            "dates": [dates[0], dates[-1]] if dates else [], "points": len(points)}
+            "dates": [dates[0], dates[-1]] if dates else [], "points": len(points), "model_ids": model_ids}
 
 
 def parse_targets(text) -> list[float]:
@@ -434,7 +514,7 @@ def resolve_config(dataset: Dataset, model: str, hardware: str, precision: str, 
             raise UsageError(msg) from None
     if isl is None or osl is None:
         raise UsageError("give the sequence lengths, e.g. sequence='1k/1k'")
-    config = Config(names.model_key(model), names.hardware_key(hardware), names.precision_key(precision),
+    config = Config(dataset.model_key(model), names.hardware_key(hardware), names.precision_key(precision),
                     int(isl), int(osl))
     if dataset.select(*config.to_dict().values()).empty:
         known = dataset.configurations(all_configs=True)
@@ -473,7 +553,7 @@ def compare(dataset: Dataset, model: str, hardware: str, precision: str, sequenc
     points = dataset.select(*config.to_dict().values())
     points_by_arm = {arm: points[points.spec_method == arm] for arm in arms}
     frontiers = {arm: pareto_frontier(points_by_arm[arm], arm) for arm in arms}
-    fitted = {arm: _curves_for(frontiers[arm], semantics) for arm in arms}
+    fitted = {arm: metric_curves(frontiers[arm], semantics) for arm in arms}
     band = _band(frontiers, points_by_arm, semantics)
 
     wanted = parse_targets(targets)
@@ -502,17 +582,19 @@ def compare(dataset: Dataset, model: str, hardware: str, precision: str, sequenc
         lo = max(f.x_range[0] for f in frontiers.values())
         hi = min(f.x_range[1] for f in frontiers.values())
         for arm in arms[:-1]:
-            crossings += find_crossovers(fitted[arm]["throughput_per_gpu"], fitted[arms[-1]]["throughput_per_gpu"],
+            crossings += find_crossovers(fitted[arm]["throughput_per_gpu"].curve,
+                                         fitted[arms[-1]]["throughput_per_gpu"].curve,
                                          lo, hi, arm, arms[-1])
     crossings.sort(key=lambda c: c.interactivity)
     curves = _sample_curves(frontiers, fitted, arms, band, rate, token_type, crossings, chosen)
-    notes = _notes(arms, points_by_arm, frontiers, band, rate)
+    notes = _notes(arms, points_by_arm, frontiers, band, rate) + _metric_notes(arms, fitted, frontiers, token_type)
     outside = [t.interactivity for t in results if not all(v.in_range for v in t.arms.values())]
     if outside and semantics == "specnb":
         notes.append("Targets outside an arm's measured range are shown as \"not measured\" "
                      f"({', '.join(f'{x:g}' for x in outside)} tok/s/user); specnb never extrapolates.")
     return Comparison(config=config, arms=arms, semantics=semantics, rate=rate, token_type=token_type,
                       band=band, targets=tuple(results), crossovers=tuple(crossings), frontiers=frontiers,
+                      metric_curves=fitted,
                       points=points, curves=curves, notes=tuple(notes), provenance=_provenance(dataset, points))
 
 
@@ -574,6 +656,7 @@ def _to_dict(c: Comparison) -> dict:
         "engines": {a: list(e) for a, e in c.engines.items()},
         "engines_differ": c.engines_differ,
         "frontier_points": {a: int(c.frontiers[a].size) for a in c.arms},
+        "metric_knots": {a: {m: len(mc.knots) for m, mc in c.metric_curves[a].items()} for a in c.arms},
         "notes": list(c.notes),
         "provenance": c.provenance,
     }

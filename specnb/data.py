@@ -34,13 +34,15 @@ CANONICAL_COLUMNS = (
     "interactivity", "throughput_per_gpu", "output_throughput_per_gpu", "input_throughput_per_gpu",
     "median_ttft_s", "median_e2el_s", "median_tpot_s", "date", "run_id", "source",
 )
-EXTRA_COLUMNS = ("topology", "is_multinode", "prefill_tp", "prefill_ep", "prefill_dp_attention",
+EXTRA_COLUMNS = ("model_id", "topology", "is_multinode", "prefill_tp", "prefill_ep", "prefill_dp_attention",
                  "prefill_num_workers", "decode_num_workers", "image", "format")
 LINE_KEY = ("model", "hardware", "framework", "precision", "spec_method", "topology", "isl", "osl")
 CONFIG_KEY = ("model", "hardware", "precision", "isl", "osl")
 MEASURES = ("interactivity", "throughput_per_gpu", "output_throughput_per_gpu", "input_throughput_per_gpu",
             "median_ttft_s", "median_e2el_s", "median_tpot_s")
-INT_COLUMNS = ("isl", "osl", "conc")
+REQUIRED_MEASURES = ("interactivity", "throughput_per_gpu")
+"""What every point has; any other measure (and ``conc``) may be missing (NaN / NA): "not measured"."""
+INT_COLUMNS = ("isl", "osl")
 
 BUNDLED_DATA = resources.DATA
 DEFAULT_MAX_FILE_MB = 100.0
@@ -66,6 +68,12 @@ class Dataset:
     points: pd.DataFrame
     history: pd.DataFrame
     files: tuple[SourceFile, ...] = field(default=())
+    notes: tuple[str, ...] = field(default=())  # what loading left out and why (e.g. agentic rows)
+    model_aliases: dict = field(default_factory=dict)  # the user's, as ``names.clean_model_aliases`` gives them
+
+    def model_key(self, name: str) -> str:
+        """A model name as this dataset's keys spell it (bundled table and this dataset's aliases)."""
+        return names.model_key(name, self.model_aliases)
 
     def configurations(self, *, all_configs: bool = False, arms=("mtp", "none")) -> pd.DataFrame:
         """One row per configuration with the point count of every arm; comparable ones only by default."""
@@ -190,6 +198,12 @@ def topology(rec: dict) -> str:
     return f"tp{num(rec.get('tp'))}·ep{num(rec.get('ep'))}" + ("·dpa" if rec.get("dp_attention") else "")
 
 
+def resolve_models(frame: pd.DataFrame, aliases: dict) -> pd.DataFrame:
+    """Model names as read (ids, paths, runner prefixes) to model keys; each distinct name is looked up once."""
+    keys = {name: names.model_key(name, aliases) for name in frame["model"].unique()}
+    return frame.assign(model=frame["model"].map(keys), model_id=frame["model_id"].fillna(frame["model"]))
+
+
 def to_frame(records: list[dict]) -> pd.DataFrame:
     columns = list(CANONICAL_COLUMNS) + list(EXTRA_COLUMNS)
     for rec in records:
@@ -197,6 +211,7 @@ def to_frame(records: list[dict]) -> pd.DataFrame:
     frame = pd.DataFrame.from_records(records, columns=columns) if records else pd.DataFrame(columns=columns)
     for col in INT_COLUMNS:
         frame[col] = frame[col].astype("int64")
+    frame["conc"] = pd.to_numeric(frame["conc"], errors="coerce").astype("Int64")  # NA: not recorded
     for col in MEASURES + ("tp", "ep", "num_prefill_gpu", "num_decode_gpu", "prefill_tp", "prefill_ep",
                            "prefill_num_workers", "decode_num_workers"):
         frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
@@ -222,9 +237,10 @@ def impute_dates(frame: pd.DataFrame) -> pd.DataFrame:
 
 def drop_duplicates(frame: pd.DataFrame) -> pd.DataFrame:
     """Identical rows read twice (a snapshot and its history) collapse; conflicting ones are an error."""
-    key = list(LINE_KEY) + ["conc", "date", "run_id"]
-    keyed = frame.assign(_run=frame.run_id.fillna(-1))
-    key = [k if k != "run_id" else "_run" for k in key]
+    # A point is its line and conc in one run; a point without a conc is told apart by its interactivity.
+    keyed = frame.assign(_run=frame.run_id.fillna(-1), _conc=frame.conc.fillna(-1),
+                         _x=frame.interactivity.where(frame.conc.isna(), -1.0))
+    key = list(LINE_KEY) + ["_conc", "_x", "date", "_run"]
     dup_mask = keyed.duplicated(key, keep=False)
     if not dup_mask.any():
         return frame
@@ -240,20 +256,31 @@ def drop_duplicates(frame: pd.DataFrame) -> pd.DataFrame:
         first = dups[(dups[key] == other[key]).all(axis=1)].iloc[0]
         problems.append(Problem(other.source, None, col, float(other[col]),
                                 f"{float(first[col])!r} as in {first.source} (same line, conc, date and run: "
-                                "conflicting duplicate point; remove one)", int(other.conc)))
+                                "conflicting duplicate point; remove one)",
+                                None if pd.isna(other.conc) else int(other.conc)))
     if problems:
         raise DataError.from_problems(problems)
     return frame.loc[~keyed.duplicated(key, keep="first")].reset_index(drop=True)
 
 
 def latest(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per line and concurrency, the newest row by (date, run_id); dateless rows sort as oldest."""
+    """Per line and concurrency, the newest row by (date, run_id); dateless rows sort as oldest.
+
+    Rows that record no concurrency cannot be matched across runs point by point: of those, a line keeps
+    the newest run's (a newer sweep replaces an older one)."""
     if frame.empty:
         return frame.copy()
     ordered = frame.assign(_run=frame.run_id.fillna(-1).astype("int64")).sort_values(
         ["date", "_run", "source"], kind="mergesort")
-    kept = ordered.drop_duplicates(list(LINE_KEY) + ["conc"], keep="last").drop(columns="_run")
-    return kept.sort_values(list(LINE_KEY) + ["conc"], kind="mergesort").reset_index(drop=True)
+    has_conc = ordered.conc.notna()
+    kept = [ordered[has_conc].drop_duplicates(list(LINE_KEY) + ["conc"], keep="last")]
+    if not has_conc.all():
+        sweeps = ordered[~has_conc]
+        newest = sweeps.drop_duplicates(list(LINE_KEY), keep="last")[list(LINE_KEY) + ["date", "_run"]]
+        kept.append(sweeps.merge(newest, on=list(newest.columns), how="inner"))
+    out = pd.concat(kept, ignore_index=True) if len(kept) > 1 else kept[0]
+    return out.drop(columns="_run").sort_values(list(LINE_KEY) + ["conc", "interactivity"],
+                                                kind="mergesort").reset_index(drop=True)
 
 
 def _meta_clean(meta: dict | None) -> dict:
@@ -275,24 +302,39 @@ def _meta_clean(meta: dict | None) -> dict:
     return meta
 
 
+def skipped_note(left_out: list[dict]) -> str:
+    """One line on the rows that were left out: how many, of which benchmark types, from which files."""
+    kinds = sorted({r["skipped"] for r in left_out})
+    files = sorted({r["source"].split("#")[0] for r in left_out})
+    shown = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
+    return (f"Left out {len(left_out)} row{'s' if len(left_out) != 1 else ''} of benchmark type "
+            f"{', '.join(repr(k[:40]) for k in kinds[:3])}{' and more' if len(kinds) > 3 else ''} ({shown}): "
+            "specnb compares fixed-sequence (single_turn) runs, and these have no fixed ISL/OSL.")
+
+
 _CACHE: dict = {}
 
 
-def load(paths=None, *, meta: dict | None = None) -> Dataset:
+def load(paths=None, *, meta: dict | None = None, model_aliases=None) -> Dataset:
     """Load benchmark files/folders (default: the bundled ``data/``) into a validated ``Dataset``.
 
     ``meta`` supplies configuration fields that raw client results cannot tell (e.g.
-    ``{"hardware": "h200", "precision": "fp8", "spec_method": "mtp"}``). Raises ``FormatError`` or
-    ``DataError`` naming the file, row and field; nothing is loaded partially.
+    ``{"hardware": "h200", "precision": "fp8", "spec_method": "mtp"}``). ``model_aliases`` maps more model
+    names to keys, ``{"my-r1-finetune": "dsr1"}`` (or ``["my-r1-finetune=dsr1"]``, as ``--model-alias`` gives
+    them); names map by exact, case-insensitive match, as the bundled ``tables/models.csv`` does. Rows of
+    another benchmark type than fixed-sequence runs (agentic traces) are left out and counted in
+    ``Dataset.notes``. Raises ``FormatError`` or ``DataError`` naming the file, row and field; nothing is
+    loaded partially.
     """
     meta = _meta_clean(meta)
+    aliases = names.clean_model_aliases(model_aliases)
     if paths is None or (not isinstance(paths, (str, Path)) and len(paths) == 0):
         paths = default_data_paths()
     elif isinstance(paths, (str, Path)):
         paths = [paths]
     files = expand_paths(paths)
     stamp = tuple((str(p.resolve()), p.stat().st_mtime_ns, p.stat().st_size) for p in files)
-    cache_key = (stamp, tuple(sorted((k, str(v)) for k, v in meta.items())))
+    cache_key = (stamp, tuple(sorted((k, str(v)) for k, v in meta.items())), tuple(sorted(aliases.items())))
     if cache_key in _CACHE:
         return _CACHE[cache_key]
     problems: list[Problem] = []
@@ -304,11 +346,16 @@ def load(paths=None, *, meta: dict | None = None) -> Dataset:
         sources.append(source)
     if problems:
         raise DataError.from_problems(problems)
+    left_out = [r for r in records if "skipped" in r]
+    notes = (skipped_note(left_out),) if left_out else ()
+    records = [r for r in records if "skipped" not in r]
     if not records:
-        msg = f"{', '.join(s.path for s in sources)}: no benchmark points found"
+        msg = f"{', '.join(s.path for s in sources)}: no benchmark points found" + \
+            (f"; {notes[0][0].lower()}{notes[0][1:]}" if notes else "")
         raise FormatError(msg)
-    history = drop_duplicates(impute_dates(to_frame(records)))
-    dataset = Dataset(points=latest(history), history=history, files=tuple(sources))
+    history = drop_duplicates(impute_dates(resolve_models(to_frame(records), aliases)))
+    dataset = Dataset(points=latest(history), history=history, files=tuple(sources), notes=notes,
+                      model_aliases=aliases)
     _CACHE.clear()  # keep one dataset: the build reloads the same inputs many times
     _CACHE[cache_key] = dataset
     return dataset

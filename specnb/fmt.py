@@ -1,7 +1,8 @@
 """Number and unit formatting shared by tables, narrative, CLI and chart tooltips.
 
 One place decides how a value reads, so the narrative and the table cannot disagree:
-"not measured" for values outside an arm's range, "no rate" for a GPU without cost constants,
+"not measured" for values outside an arm's range or absent from the data, "no rate" for a GPU without
+cost constants,
 "~N" for concurrency, "$0.174" for costs, percent and ×-ratio wording.
 """
 
@@ -25,29 +26,29 @@ def fmt_throughput(value, *, decimals: int = 1) -> str:
     return f"{value:,.{decimals}f}"
 
 
-def fmt_cost(value, *, measured: bool = True) -> str:
+def _unpriced(measured: bool, rated: bool) -> str:
+    """Why a cost or power value is missing: the GPU has no rate, or the throughput it derives from was not
+    measured (out of range, or the token type's throughput is not in the data)."""
+    return NO_RATE if measured and not rated else NOT_MEASURED
+
+
+def fmt_cost(value, *, measured: bool = True, rated: bool = True) -> str:
     """USD per million tokens: three decimals below $10, two above."""
-    if not measured:
-        return NOT_MEASURED
     if not _ok(value):
-        return NO_RATE
+        return _unpriced(measured, rated)
     return f"${value:,.3f}" if value < 10 else f"${value:,.2f}"
 
 
-def fmt_power(value, *, measured: bool = True) -> str:
+def fmt_power(value, *, measured: bool = True, rated: bool = True) -> str:
     """tok/s per MW, whole numbers with thousands separators."""
-    if not measured:
-        return NOT_MEASURED
     if not _ok(value):
-        return NO_RATE
+        return _unpriced(measured, rated)
     return f"{value:,.0f}"
 
 
-def fmt_tokens_per_dollar(value, *, measured: bool = True) -> str:
-    if not measured:
-        return NOT_MEASURED
+def fmt_tokens_per_dollar(value, *, measured: bool = True, rated: bool = True) -> str:
     if not _ok(value):
-        return NO_RATE
+        return _unpriced(measured, rated)
     return f"{value:,.0f}"
 
 

@@ -2,12 +2,20 @@
 
 Benchmark files spell the same thing many ways (``mi355x-amd_0`` and ``mi355x``,
 ``deepseek-ai/DeepSeek-R1-0528`` and ``/models/DeepSeek-R1``). Everything downstream groups by
-the short keys produced here, and shows the display labels.
+the short keys produced here, and shows the display labels. Model keys and labels are data
+(``tables/models.csv``): known ids map by exact match only, so distinct models never merge.
 """
 
 from __future__ import annotations
 
+import csv
+import functools
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import UsageError
 
 FRAMEWORK_ALIASES = {
     "sglang-disagg": "mori-sglang",
@@ -19,15 +27,8 @@ PRECISION_ALIASES = {"nvfp4": "fp4", "mxfp4": "fp4"}
 
 SPEC_ALIASES = {"": "none", "off": "none", "no": "none", "false": "none", "null": "none"}
 
-# (pattern on the lower-cased last path component, short key, display label)
-MODEL_TABLE = (
-    (r"^(dsr1|deepseek-r1)", "dsr1", "DeepSeek R1"),
-    (r"^(dsv3|deepseek-v3)", "dsv3", "DeepSeek V3"),
-    (r"^(gptoss|gpt-oss-120b)", "gptoss", "gpt-oss 120B"),
-    (r"^(kimik2\.5|kimi-k2\.5)", "kimik2.5", "Kimi K2.5"),
-    (r"^(minimaxm2\.5|minimax-m2\.5)", "minimaxm2.5", "MiniMax M2.5"),
-    (r"^(qwen3\.5|qwen3\.5-397b)", "qwen3.5", "Qwen 3.5"),
-)
+MODELS_FILE = Path(__file__).with_name("tables") / "models.csv"
+ALIAS_SEPARATOR = "|"
 
 GPU_FAMILY = {
     "h100": "NVIDIA Hopper", "h200": "NVIDIA Hopper",
@@ -64,22 +65,86 @@ def spec_key(name: object) -> str:
     return SPEC_ALIASES.get(text, text)
 
 
-def model_key(name: object) -> str:
-    """Model id or path to a short key: ``/models/DeepSeek-R1`` → ``dsr1``; unknown ids keep their last path part."""
-    last = _text(name).rstrip("/").split("/")[-1].lower()
-    if last.startswith("models--"):  # a Hugging Face cache directory name: models--org--name
-        last = last.split("--")[-1]
-    for pattern, key, _label in MODEL_TABLE:
-        if re.match(pattern, last):
-            return key
-    return last
+@dataclass(frozen=True)
+class Model:
+    """A known model: the dashboard's key, its display label and the ids that name it in benchmark files."""
+
+    key: str
+    label: str
+    aliases: tuple[str, ...]
+
+
+@functools.cache
+def known_models() -> tuple[Model, ...]:
+    """The bundled model table (``specnb/tables/models.csv``), in its order."""
+    lines = [ln for ln in MODELS_FILE.read_text(encoding="utf-8").splitlines() if not ln.lstrip().startswith("#")]
+    return tuple(Model(row["key"], row["label"], tuple(a for a in row["aliases"].split(ALIAS_SEPARATOR) if a))
+                 for row in csv.DictReader(lines))
+
+
+@functools.cache
+def _bundled_aliases() -> dict[str, str]:
+    """Lower-cased id → key for every alias, label and key of the bundled table."""
+    out: dict[str, str] = {}
+    for m in known_models():
+        for name in (m.key, m.label, *m.aliases):
+            out[_model_id(name)] = m.key
+    return out
+
+
+def _model_id(name: object) -> str:
+    """A model id as compared: trimmed, lower-cased, ``/`` separators, no trailing slash."""
+    return _text(name).replace("\\", "/").rstrip("/").lower()
+
+
+def _id_suffixes(name: object) -> list[str]:
+    """The id and its trailing path components, longest first: ``/models/org/m`` → ``models/org/m``, ``org/m``, ``m``.
+
+    A Hugging Face cache path (``…/models--org--m/snapshots/<hash>/``) reads as ``org/m``.
+    """
+    parts = [p for p in _model_id(name).split("/") if p]
+    for i, part in enumerate(parts):
+        if part.startswith("models--") and len(part) > len("models--"):
+            parts = parts[:i] + [p for p in part[len("models--"):].split("--") if p]
+            break
+    return ["/".join(parts[i:]) for i in range(len(parts))]
+
+
+def clean_model_aliases(aliases) -> dict[str, str]:
+    """User aliases ``{name: key}`` (or ``["name=key", ...]``) as lower-cased id → key; ``UsageError`` if malformed."""
+    items = aliases.items() if isinstance(aliases, Mapping) else \
+        (str(a).partition("=")[::2] for a in (aliases or ()))
+    out: dict[str, str] = {}
+    for name, key in items:
+        if not isinstance(name, str) or not isinstance(key, str) or not _model_id(name) or not _model_id(key) \
+                or "/" in _model_id(key):
+            msg = (f"--model-alias {name!r}={key!r}: expected NAME=KEY with both non-empty and no '/' in the key, "
+                   "e.g. my-r1-finetune=dsr1")
+            raise UsageError(msg)
+        out[_model_id(name)] = _model_id(key)
+    return out
+
+
+def model_key(name: object, aliases: Mapping[str, str] | None = None) -> str:
+    """A model id, display name or path to the dashboard's model key (``dsr1``, ``glm5``, ...).
+
+    Exact, case-insensitive match of the whole id or of its last path components against ``aliases``
+    (from ``clean_model_aliases``: the user's, which win) and then the bundled table, so
+    ``deepseek-ai/DeepSeek-R1-0528`` and ``/models/DeepSeek-R1`` are ``dsr1``. Any other name is its own
+    model: its last path component, lower-cased (``Qwen/Qwen3.5-27B`` → ``qwen3.5-27b``); names are never
+    merged by a common prefix.
+    """
+    suffixes = _id_suffixes(name)
+    for table in (aliases or {}, _bundled_aliases()):
+        for candidate in suffixes:
+            if candidate in table:
+                return table[candidate]
+    return suffixes[-1] if suffixes else ""
 
 
 def model_label(key: str) -> str:
-    for _pattern, known, label in MODEL_TABLE:
-        if known == key:
-            return label
-    return key
+    """Display label of a known key (``dsr1`` → ``DeepSeek R1``); any other key is shown as it is."""
+    return next((m.label for m in known_models() if m.key == key), key)
 
 
 def hardware_label(key: str) -> str:

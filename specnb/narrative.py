@@ -31,7 +31,7 @@ def _has_rate(c: Comparison) -> bool:
 def _delivers(c: Comparison, arm: str, t: Target) -> str:
     v = t.arms[arm]
     text = f"{_label(arm)} delivers {fmt.fmt_throughput(v.throughput_per_gpu, decimals=0)} tok/s/GPU"
-    if _has_rate(c):
+    if _has_rate(c) and math.isfinite(v.cost_per_mtok):  # not when the token type's throughput is not measured
         text += f" at {fmt.fmt_cost(v.cost_per_mtok)} per million {_token_word(c)}"
     if v.clamped:
         text += f" (clamped to its frontier end at {fmt.fmt_interactivity(round(v.evaluated_at, 1))} tok/s/user)"

@@ -13,6 +13,8 @@ import html
 import json
 import re
 
+import pandas as pd
+
 from . import fmt, names, narrative
 from .comparison import Comparison
 from .table import comparison_html
@@ -63,11 +65,14 @@ def header(c: Comparison) -> Fragment:
                           f"{_e(names.spec_label(t))} {_e(fmt.fmt_throughput(vt.throughput_per_gpu, decimals=0))} vs "
                           f"{_e(names.spec_label(b))} {_e(fmt.fmt_throughput(vb.throughput_per_gpu, decimals=0))} "
                           "tok/s/GPU"))
+            usd, kw = c.rate.usd_per_gpu_hour is not None, c.rate.kw_per_gpu is not None
             cards.append((f"Cost per million {c.token_type} tokens",
-                          f"{_e(fmt.fmt_cost(vt.cost_per_mtok))} vs {_e(fmt.fmt_cost(vb.cost_per_mtok))}",
+                          f"{_e(fmt.fmt_cost(vt.cost_per_mtok, rated=usd))} vs "
+                          f"{_e(fmt.fmt_cost(vb.cost_per_mtok, rated=usd))}",
                           f"{_e(names.spec_label(t))} vs {_e(names.spec_label(b))}"))
-            cards.append((f"{_e(names.spec_label(t))} tokens per second per MW", _e(fmt.fmt_power(vt.tok_s_per_mw)),
-                          f"vs {_e(names.spec_label(b))} {_e(fmt.fmt_power(vb.tok_s_per_mw))}"))
+            cards.append((f"{_e(names.spec_label(t))} tokens per second per MW",
+                          _e(fmt.fmt_power(vt.tok_s_per_mw, rated=kw)),
+                          f"vs {_e(names.spec_label(b))} {_e(fmt.fmt_power(vb.tok_s_per_mw, rated=kw))}"))
         cross = ", ".join(f"~{x.interactivity:.0f}" for x in c.crossovers) or "none"
         cards.append(("Matched band", f"{_e(fmt.fmt_band(round(c.band.shown_low, 1), round(c.band.shown_high, 1)))}",
                       f"tok/s/user · crossover: {_e(cross)}"))
@@ -121,7 +126,8 @@ def methodology(c: Comparison) -> Fragment:
         f = c.frontiers[arm]
         for r in f.points.itertuples():
             rows.append(f"<tr><td>{_e(names.spec_label(arm))}</td><td>{_e(r.framework)}</td><td>{_e(r.topology)}</td>"
-                        f"<td>{r.conc}</td><td>{r.interactivity:.2f}</td><td>{r.throughput_per_gpu:.1f}</td>"
+                        f"<td>{_e(fmt.DASH if pd.isna(r.conc) else r.conc)}</td><td>{r.interactivity:.2f}</td>"
+                        f"<td>{r.throughput_per_gpu:.1f}</td>"
                         f"<td>{_e(r.date or '—')}</td><td><code>{_e(r.source)}</code></td></tr>")
     frontier_table = ('<table class="specnb-table specnb-frontier"><thead><tr><th>Arm</th><th>Engine</th>'
                       '<th>Parallelism</th><th>Conc.</th><th>tok/s/user</th><th>tok/s/GPU</th><th>Date</th>'
@@ -134,7 +140,8 @@ def methodology(c: Comparison) -> Fragment:
         f"<p><strong>Constants:</strong> table {_e(rate.table)}, provider {_e(rate.provider)}: {_e(usd)}, {_e(kw)} "
         f"({_e(names.hardware_label(rate.gpu))}); token type {_e(c.token_type)}.</p>"
         f"<p><strong>Data:</strong> {prov.get('points', 0)} points (latest per line and concurrency), dated {_e(dates)}; "
-        f"GitHub runs {_e(runs)}.</p><ul class='specnb-files'>{files}</ul>"
+        f"GitHub runs {_e(runs)}. Model ids read as {_e(names.model_label(c.config.model))}: "
+        f"{_e(', '.join(prov.get('model_ids', [])) or '—')}.</p><ul class='specnb-files'>{files}</ul>"
         f"<p><strong>Frontier points</strong> (the knots every number above is interpolated between):</p>"
         f"{frontier_table}</section>")
 

@@ -95,7 +95,11 @@ def index_table(s: Suite) -> Fragment:
 
 
 def ratio_records(s: Suite) -> list[dict]:
-    """One record per built configuration: hardware, precision, sequence and its recorded mid-band ratio."""
+    """One record per built configuration: hardware, precision, sequence and its recorded mid-band ratio.
+
+    ``row`` names the configuration's row in the cross-configuration views: its hardware, led by the model when
+    the suite holds more than one (so two models' B200 FP8 8k/1k never share a cell)."""
+    models = {e["config"]["model"] for e in s.entries}
     out = []
     for e in s.entries:
         comp = e.get("comparison")
@@ -103,6 +107,8 @@ def ratio_records(s: Suite) -> list[dict]:
         cfg = e["config"]
         out.append({"hardware": names.hardware_label(cfg["hardware"]), "precision": cfg["precision"].upper(),
                     "sequence": names.sequence_label(cfg["isl"], cfg["osl"]), "model": names.model_label(cfg["model"]),
+                    "row": names.hardware_label(cfg["hardware"]) if len(models) < 2 else
+                    f"{names.model_label(cfg['model'])} · {names.hardware_label(cfg['hardware'])}",
                     "ratio": mid.get("ratio") if mid else None,
                     "interactivity": mid.get("interactivity") if mid else None, "slug": e["slug"]})
     return out
@@ -112,7 +118,7 @@ def chart_heatmap(s: Suite):
     import altair as alt
     import pandas as pd
 
-    frame = pd.DataFrame(ratio_records(s), columns=["hardware", "precision", "sequence", "model", "ratio",
+    frame = pd.DataFrame(ratio_records(s), columns=["hardware", "precision", "sequence", "model", "row", "ratio",
                                                     "interactivity", "slug"])
     frame = frame[frame.ratio.notna()]
     if frame.empty:
@@ -121,7 +127,7 @@ def chart_heatmap(s: Suite):
     frame["label"] = frame["ratio"].map(lambda r: fmt.fmt_ratio(r))
     base = alt.Chart(frame).encode(
         x=alt.X("column:N", title="precision · ISL/OSL", sort="ascending", axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("hardware:N", title=None, sort="ascending"))
+        y=alt.Y("row:N", title=None, sort="ascending", axis=alt.Axis(labelLimit=260)))
     # Symmetric around 1 on the log scale, so 1 is white, MTP ahead is blue and behind is red, whatever the
     # data's own extent (a suite of one report, or all above 1, must not paint a 2.8x lead white or red).
     reach = max(float(frame.ratio.max()), 1 / float(frame.ratio.min()), 1.1)
@@ -132,20 +138,21 @@ def chart_heatmap(s: Suite):
                  alt.Tooltip("ratio:Q", format=".2f", title="MTP/Off throughput"),
                  alt.Tooltip("interactivity:Q", title="at tok/s/user")])
     text = base.mark_text(fontSize=12).encode(text="label:N")
-    return (cells + text).properties(width=520, height=28 * frame.hardware.nunique(),
+    return (cells + text).properties(width=520, height=28 * frame.row.nunique(),
                                      title="MTP/Off throughput per GPU at mid-band (above 1: MTP ahead)")
 
 
 def ratio_table(s: Suite) -> Fragment:
     recs = [r for r in ratio_records(s) if r["ratio"] is not None]
     cols = sorted({(r["precision"], r["sequence"]) for r in recs})
-    hws = sorted({r["hardware"] for r in recs})
-    lookup = {(r["hardware"], r["precision"], r["sequence"]): r["ratio"] for r in recs}
+    rows = sorted({r["row"] for r in recs})
+    lookup = {(r["row"], r["precision"], r["sequence"]): r["ratio"] for r in recs}
     head = "".join(f"<th>{_e(p)} · {_e(q)}</th>" for p, q in cols)
     body = "".join("<tr><td class='metric'>" + _e(h) + "</td>" + "".join(
         f"<td>{_e(fmt.fmt_ratio(lookup[(h, p, q)]))}</td>" if (h, p, q) in lookup else "<td>—</td>" for p, q in cols)
-        + "</tr>" for h in hws)
-    return Fragment(f'<table class="specnb-table"><thead><tr><th class="metric">Hardware</th>{head}</tr></thead>'
+        + "</tr>" for h in rows)
+    first = "Hardware" if all(r["row"] == r["hardware"] for r in recs) else "Model · hardware"
+    return Fragment(f'<table class="specnb-table"><thead><tr><th class="metric">{first}</th>{head}</tr></thead>'
                     f"<tbody>{body}</tbody></table>")
 
 

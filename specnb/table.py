@@ -25,15 +25,16 @@ class Row:
 
 def rows_for(c: Comparison) -> list[Row]:
     tokens = "" if c.token_type == "total" else f" {c.token_type}"
+    usd, kw = c.rate.usd_per_gpu_hour is not None, c.rate.kw_per_gpu is not None
     return [
         Row("Throughput (tok/s/GPU)", lambda v: v.throughput_per_gpu, lambda v: fmt.fmt_throughput(v.throughput_per_gpu),
             "high"),
         Row(f"Cost ($/M{tokens} tokens)", lambda v: v.cost_per_mtok,
-            lambda v: fmt.fmt_cost(v.cost_per_mtok, measured=v.measured), "low"),
+            lambda v: fmt.fmt_cost(v.cost_per_mtok, measured=v.measured, rated=usd), "low"),
         Row(f"Tokens per $ ({c.token_type})", lambda v: v.tokens_per_dollar,
-            lambda v: fmt.fmt_tokens_per_dollar(v.tokens_per_dollar, measured=v.measured), "high"),
+            lambda v: fmt.fmt_tokens_per_dollar(v.tokens_per_dollar, measured=v.measured, rated=usd), "high"),
         Row(f"tok/s per MW ({c.token_type})", lambda v: v.tok_s_per_mw,
-            lambda v: fmt.fmt_power(v.tok_s_per_mw, measured=v.measured), "high"),
+            lambda v: fmt.fmt_power(v.tok_s_per_mw, measured=v.measured, rated=kw), "high"),
         Row("Concurrency", lambda v: v.concurrency, lambda v: fmt.fmt_concurrency(v.concurrency), None),
         Row("Median TTFT", lambda v: v.median_ttft_s, lambda v: fmt.fmt_seconds(v.median_ttft_s), "low"),
         Row("Median E2E latency", lambda v: v.median_e2el_s, lambda v: fmt.fmt_seconds(v.median_e2el_s), "low"),
@@ -64,8 +65,9 @@ def matrix(c: Comparison) -> list[dict]:
             best = best_arm(row, t)
             for arm in c.arms:
                 v = t.arms[arm]
-                cells.append({"target": t.interactivity, "arm": arm, "text": row.text(v), "best": arm == best,
-                              "measured": v.measured, "clamped": v.clamped})
+                text = row.text(v)
+                cells.append({"target": t.interactivity, "arm": arm, "text": text, "best": arm == best,
+                              "measured": v.measured and text != fmt.NOT_MEASURED, "clamped": v.clamped})
         out.append({"label": row.label, "cells": cells})
     return out
 

@@ -46,3 +46,66 @@ def raw_result(**over):
 def write(path, doc) -> str:
     path.write_text(json.dumps(doc))
     return str(path)
+
+
+# --- valid points in every input shape, with optional metrics dropped or blank ---------------------------------
+
+OPTIONAL = {  # canonical column → (API ``metrics`` key or top-level field, CI aggregate key)
+    "conc": ("conc", "conc"),
+    "output_throughput_per_gpu": ("metrics.output_tput_per_gpu", "output_tput_per_gpu"),
+    "input_throughput_per_gpu": ("metrics.input_tput_per_gpu", "input_tput_per_gpu"),
+    "median_ttft_s": ("metrics.median_ttft", "median_ttft"),
+    "median_e2el_s": ("metrics.median_e2el", "median_e2el"),
+    "median_tpot_s": ("metrics.median_tpot", "median_tpot"),
+}
+SHAPES = ("api", "ci", "csv")
+
+
+def point(spec, x, y, conc, **over):
+    """One valid point as canonical values: every optional metric present (derived from x, y and conc)."""
+    return {"model": "dsr1", "hardware": "b200", "framework": "sglang", "precision": "fp4", "spec_method": spec,
+            "isl": 1024, "osl": 1024, "conc": conc, "interactivity": x, "throughput_per_gpu": y,
+            "output_throughput_per_gpu": y / 2, "input_throughput_per_gpu": y / 3, "median_ttft_s": 0.01 * conc,
+            "median_e2el_s": 1 + conc / 7, "median_tpot_s": 1 / x, **over}
+
+
+def _set(row, dotted, value, drop):
+    node, _, leaf = dotted.rpartition(".")
+    target = row[node] if node else row
+    if drop:
+        target.pop(leaf, None)
+    else:
+        target[leaf] = value
+
+
+def write_points(directory, shape, points, dropped=(), blank=()):
+    """Write canonical ``points`` as an API JSON, a CI aggregate or a specnb CSV file and return its path.
+
+    ``dropped``: optional columns left out of every row (JSON keys deleted, CSV column absent).
+    ``blank``: per point, the optional columns whose cell is empty (JSON null, empty CSV cell)."""
+    blank = list(blank) + [()] * (len(points) - len(blank))
+    if shape == "csv":
+        columns = ["model", "hardware", "framework", "precision", "spec_method", "isl", "osl", "interactivity",
+                   "throughput_per_gpu"] + [c for c in OPTIONAL if c not in dropped]
+        lines = [",".join(columns)] + [",".join("" if c in cells else str(p[c]) for c in columns)
+                                       for p, cells in zip(points, blank, strict=True)]
+        path = directory / "points.csv"
+        path.write_text("\n".join(lines) + "\n")
+        return str(path)
+    rows = []
+    for p, cells in zip(points, blank, strict=True):
+        if shape == "api":
+            row = api_row(model=p["model"], hardware=p["hardware"], framework=p["framework"],
+                          precision=p["precision"], spec_method=p["spec_method"], isl=p["isl"], osl=p["osl"],
+                          metrics={"median_intvty": p["interactivity"], "tput_per_gpu": p["throughput_per_gpu"]})
+        else:
+            row = ci_row(model=p["model"], infmax_model_prefix="", hw=p["hardware"], framework=p["framework"],
+                         precision=p["precision"], spec_decoding=p["spec_method"], isl=p["isl"], osl=p["osl"],
+                         median_intvty=p["interactivity"], tput_per_gpu=p["throughput_per_gpu"])
+        for column, keys in OPTIONAL.items():
+            key = keys[0] if shape == "api" else keys[1]
+            _set(row, key, None if column in cells else p[column], drop=column in dropped)
+        rows.append(row)
+    path = directory / ("run_42/agg_bmk.json" if shape == "ci" else "bench.json")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return write(path, rows)

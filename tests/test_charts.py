@@ -313,6 +313,36 @@ def test_no_rate_is_said_not_drawn_as_zero(tmp_path):
     assert total(rendered(charts.chart_ratio(c)), "target_rules") == len(c.targets)
 
 
+def test_token_throughput_not_measured_is_said_not_drawn(tmp_path):
+    """Input throughput absent from the data: with --token-type input there is no cost or power to plot."""
+    rows = arm_rows("mtp", MTP) + arm_rows("none", OFF)
+    for r in rows:
+        del r["metrics"]["input_tput_per_gpu"]
+    c = synthetic(tmp_path, rows, token_type="input")
+    cost = charts.chart_cost(c)
+    assert "input throughput not measured in the data: cost per input token is not shown." in cost.to_json()
+    assert "points_frontier" not in rendered(cost)
+    spec = charts.chart_throughput(c).to_dict()
+    assert spec["params"][0]["bind"]["options"] == [charts.metric_labels("input")["throughput_per_gpu"]]
+    assert "input throughput not measured in the data: cost and/or power left out." in json.dumps(spec)
+    drawn = rendered(charts.chart_throughput(c))
+    assert drawn["points_frontier"] + drawn["points_dominated"] == len(MTP) + len(OFF)
+
+
+def test_partly_measured_output_throughput_plots_only_what_exists(tmp_path):
+    """Output throughput on some points only: cost per output token is drawn for those points and along the
+    curve where the knots carrying it allow, never as zero or NaN."""
+    rows = arm_rows("mtp", MTP) + arm_rows("none", OFF)
+    for r in rows[::2]:
+        r["metrics"]["output_tput_per_gpu"] = None
+    c = synthetic(tmp_path, rows, token_type="output")
+    spec = json.dumps(charts.chart_cost(c).to_dict(), allow_nan=False)
+    drawn = rendered(charts.chart_cost(c))
+    priced = int(c.priced_points.cost_per_mtok.notna().sum())
+    assert 0 < priced < len(rows) and drawn["points_frontier"] + drawn["points_dominated"] == priced
+    assert drawn["curves"] >= 1 and "Cost per million output tokens" in spec
+
+
 def test_missing_arm_does_not_crash(tmp_path):
     c = synthetic(tmp_path, arm_rows("mtp", MTP))
     drawn = rendered(charts.chart_throughput(c))

@@ -21,7 +21,7 @@ def test_list_json_has_34(capsys):
 def test_list_text(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
-    assert "dsr1   b200" in out and "configurations with MTP and Off" in out
+    assert "dsr1   DeepSeek R1  b200" in out and "configurations with MTP and Off" in out
 
 
 def test_compare_text(capsys):

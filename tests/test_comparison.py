@@ -6,7 +6,7 @@ import pytest
 from rows import api_row, write
 
 import specnb
-from specnb import comparison
+from specnb import comparison, data
 from specnb.errors import UsageError
 
 
@@ -216,3 +216,118 @@ def test_wide_table_also_comes_in_print_sized_parts(bundled):
     cells = lambda html: re.findall(r'<td class="(?:best|missing|)">([^<]*)</td>', html)  # noqa: E731 - values only
     assert sorted(sum((cells(part) for part in parts), [])) == sorted(cells(screen))
     assert printed.count("<caption>") == 1 and parts[-1].count("<caption>") == 1
+
+
+# --- partial metrics ----------------------------------------------------------------------------------------------
+
+
+def partial_rows(spec, pts, drop=(), blank_at=()):
+    """Rows whose ``drop`` metrics are absent everywhere and which have no ``median_ttft`` at the points
+    ``blank_at`` (indexes into ``pts``); TTFT and E2E are known functions of interactivity."""
+    rows = []
+    for i, (x, y, c) in enumerate(pts):
+        metrics = {"median_intvty": float(x), "tput_per_gpu": float(y), "output_tput_per_gpu": y / 2,
+                   "input_tput_per_gpu": y / 2, "median_ttft": 10.0 / x, "median_e2el": 100.0 / x}
+        for name in drop:
+            metrics.pop(name)
+        if i in blank_at:
+            metrics["median_ttft"] = None
+        row = api_row(spec_method=spec, conc=int(c), metrics={})
+        row["metrics"] = metrics
+        rows.append(row)
+    return rows
+
+
+def test_absent_metric_is_not_measured_everywhere(tmp_path):
+    ds = dataset(tmp_path, partial_rows("mtp", MTP, drop=("median_ttft", "median_e2el"))
+                 + partial_rows("none", OFF, drop=("median_ttft", "median_e2el", "input_tput_per_gpu")))
+    c = run(ds, token_type="input")
+    d = json.loads(json.dumps(c.to_dict(), allow_nan=False))
+    for t in d["targets"]:
+        for arm in ("mtp", "none"):
+            assert t["arms"][arm]["median_ttft_s"] is None and t["arms"][arm]["median_e2el_s"] is None
+            assert t["arms"][arm]["throughput_per_gpu"] > 0
+        assert t["arms"]["none"]["cost_per_mtok"] is None and t["arms"]["none"]["tok_s_per_mw"] is None
+        assert t["arms"]["mtp"]["cost_per_mtok"] > 0  # MTP has input throughput: its cost is there
+    assert d["metric_knots"]["none"]["median_ttft_s"] == 0 and d["metric_knots"]["mtp"]["throughput_per_gpu"] == 4
+    from specnb.table import terminal_table
+    text = terminal_table(c)
+    assert "no rate" not in text
+    ttft = next(line for line in text.splitlines() if line.startswith("Median TTFT"))
+    assert ttft.count("not measured") == 6
+    cost = next(line for line in text.splitlines() if line.startswith("Cost"))
+    assert cost.split(")", 1)[1].split() == ["$1.120", "not", "measured", "$1.479", "not", "measured", "$2.174", "not",
+                                           "measured"]
+    assert any("Not in the data: input throughput (Off), median TTFT and median E2E latency" in n for n in c.notes)
+    frame = c.to_frame()
+    assert frame.median_ttft_s.isna().all()
+    from specnb.report import comparison_csv_text
+    header, first = comparison_csv_text(c).splitlines()[:2]
+    assert first.split(",")[header.split(",").index("median_ttft_s")] == ""
+
+
+def test_metric_is_interpolated_over_the_knots_that_carry_it(tmp_path):
+    # MTP's TTFT is missing at its first knot (x=20): it exists from 40 to 100 only
+    ds = dataset(tmp_path, partial_rows("mtp", MTP, blank_at=(0,)) + partial_rows("none", OFF))
+    c = run(ds, targets=[30, 40, 50, 65])
+    mc = c.metric_curves["mtp"]["median_ttft_s"]
+    assert mc.knots == (1, 2, 3) and list(mc.curve.x) == [40, 60, 100]
+    by_x = {t.interactivity: t.arms["mtp"] for t in c.targets}
+    assert math.isnan(by_x[30].median_ttft_s) and by_x[30].throughput_per_gpu > 0  # throughput still measured
+    assert by_x[40].median_ttft_s == pytest.approx(10.0 / 40)  # a knot: the measured value
+    from specnb.spline import MonotoneCurve
+    expected = MonotoneCurve.fit([40, 60, 100], [10 / 40, 10 / 60, 10 / 100])
+    assert by_x[65].median_ttft_s == pytest.approx(float(expected(65)))
+    assert any("median TTFT at 3 of MTP's 4 frontier points" in n for n in c.notes)
+
+
+def test_metric_on_fewer_than_two_knots_is_not_measured(tmp_path):
+    ds = dataset(tmp_path, partial_rows("mtp", MTP, blank_at=(0, 1, 2)) + partial_rows("none", OFF))
+    c = run(ds, targets=[100, 50])
+    ttft = c.metric_curves["mtp"]["median_ttft_s"]
+    assert ttft.knots == (3,) and not ttft.measured
+    assert all(math.isnan(t.arms["mtp"].median_ttft_s) for t in c.targets)  # even at the knot itself (x=100)
+
+
+def test_concurrency_not_recorded(tmp_path):
+    rows = arm_rows("mtp", MTP) + arm_rows("none", OFF)
+    for r in rows:
+        del r["conc"]
+    c = run(dataset(tmp_path, rows))
+    assert all(v.concurrency is None for t in c.targets for v in t.arms.values())
+    d = c.to_dict()
+    assert d["metric_knots"]["mtp"]["conc"] == 0 and d["targets"][0]["arms"]["mtp"]["concurrency"] is None
+
+
+def test_inferencex_single_point_overlap_is_no_overlap(tmp_path):
+    """MTP's one point lies inside Off's range: the raw ranges overlap in a single point, which the dashboard
+    treats as no overlap: the band is the union, and MTP's values are clamped to its point and flagged."""
+    ds = dataset(tmp_path, arm_rows("mtp", [(40, 900, 64)]) + arm_rows("none", OFF))
+    c = run(ds, semantics="inferencex")
+    assert c.band.kind == "raw union" and (c.band.low, c.band.high) == (10, 80)
+    assert [t.interactivity for t in c.targets] == [round(10 + 70 * q) for q in (0.25, 0.5, 0.75)]
+    for t in c.targets:
+        v = t.arms["mtp"]
+        assert v.evaluated_at == 40 and v.throughput_per_gpu == 900 and v.clamped == (t.interactivity != 40)
+    # touching ends (MTP's lowest point is Off's highest) are a single point of overlap too
+    ds2 = dataset(tmp_path, arm_rows("mtp", [(80, 300, 8), (120, 100, 2)]) + arm_rows("none", OFF))
+    assert run(ds2, semantics="inferencex").band.kind == "raw union"
+
+
+@pytest.mark.parametrize(("hardware", "sequence"), [("b300", "1k/1k"), ("gb200", "8k/1k")])
+def test_inferencex_bundled_single_point_cases(hardware, sequence):
+    """The two bundled cases of the dashboard snapshot where MTP has one point (within Off's range)."""
+    snap = specnb.load(data.BUNDLED_DATA / "inferencex-api" / "2026-06-14" / "benchmarks.json")
+    c = comparison.compare(snap, "dsr1", hardware, "fp8", sequence, semantics="inferencex")
+    pts = c.points
+    mtp, off = pts[pts.spec_method == "mtp"].interactivity, pts[pts.spec_method == "none"].interactivity
+    assert len(mtp) == 1 and off.min() < mtp.iloc[0] < off.max()
+    low, high = off.min(), off.max()
+    assert c.band.kind == "raw union" and (c.band.low, c.band.high) == (low, high)
+    assert (c.band.shown_low, c.band.shown_high) == (math.ceil(low), math.floor(high))
+    assert [t.interactivity for t in c.targets] == [round(low + (high - low) * q) for q in (0.25, 0.5, 0.75)]
+    for t in c.targets:
+        v = t.arms["mtp"]
+        assert v.clamped and v.evaluated_at == mtp.iloc[0]
+        assert v.throughput_per_gpu == pts[pts.spec_method == "mtp"].throughput_per_gpu.iloc[0]
+        assert t.arms["none"].in_range and not t.arms["none"].clamped

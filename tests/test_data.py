@@ -10,10 +10,13 @@ from specnb import data
 from specnb.errors import DataError, FormatError, UsageError
 
 
-def test_bundled_loads_and_has_34_comparable_configs(bundled):
+def test_bundled_loads_and_has_36_comparable_configs(bundled):
     configs = bundled.configurations()
-    assert len(configs) >= 34
-    assert {f.format for f in bundled.files} == {"api", "ci-aggregate", "raw-client"}
+    assert len(configs) == 36
+    assert {f.format for f in bundled.files} == {"api", "ci-aggregate", "raw-client", "csv"}
+    glm = configs[configs.model == "glm5"]
+    assert sorted(zip(glm.hardware, glm.precision, glm.sequence, strict=True)) == [("b200", "fp8", "8k/1k"),
+                                                                                   ("mi355x", "fp8", "8k/1k")]
     assert len(bundled.points) < len(bundled.history)
     # every point is valid
     p = bundled.points
@@ -41,12 +44,6 @@ def test_name_normalisation_of_ci_rows(tmp_path):
 def test_hardware_keys(raw, key):
     from specnb.names import hardware_key
     assert hardware_key(raw) == key
-
-
-def test_model_keys():
-    from specnb.names import model_key
-    assert model_key("deepseek-ai/DeepSeek-R1-0528") == model_key("/models/DeepSeek-R1") == "dsr1"
-    assert model_key("models--openai--gpt-oss-120b") == "gptoss"
 
 
 def test_latest_rule_by_date_then_run(tmp_path):
@@ -259,3 +256,107 @@ def test_canonical_columns_present(bundled):
     assert not math.isnan(bundled.points.throughput_per_gpu.sum())
     assert isinstance(bundled.points, pd.DataFrame)
     json.dumps(bundled.configurations().to_dict("records"))
+
+
+# --- model identity ----------------------------------------------------------------------------------------------
+
+VARIANTS = ["deepseek-ai/DeepSeek-R1-0528", "deepseek-ai/DeepSeek-R1-Distill-Llama-70B", "Qwen/Qwen3.5-397B-A17B",
+            "Qwen/Qwen3.5-27B", "openai/gpt-oss-120b", "openai/gpt-oss-20b"]
+VARIANT_KEYS = ["dsr1", "deepseek-r1-distill-llama-70b", "qwen3.5", "qwen3.5-27b", "gptoss120b", "gpt-oss-20b"]
+
+
+def _variant_file(tmp_path, shape):
+    """One MTP and one Off point per model name, in the given input format; all else equal."""
+    if shape == "api":
+        return write(tmp_path / "b.json", [api_row(model=m, spec_method=s) for m in VARIANTS for s in ("mtp", "")])
+    if shape == "ci":
+        (tmp_path / "run_9").mkdir()
+        return write(tmp_path / "run_9" / "agg_bmk.json",
+                     [ci_row(model=m, infmax_model_prefix="", spec_decoding=s) for m in VARIANTS for s in ("mtp", "")])
+    lines = ["model,hardware,framework,precision,spec_method,isl,osl,conc,interactivity,throughput_per_gpu"]
+    lines += [f"{m},b200,sglang,fp4,{s},1024,1024,4,80,100" for m in VARIANTS for s in ("mtp", "none")]
+    (tmp_path / "p.csv").write_text("\n".join(lines) + "\n")
+    return str(tmp_path / "p.csv")
+
+
+@pytest.mark.parametrize("shape", ["api", "ci", "csv"])
+def test_distinct_models_are_separate_configurations(tmp_path, shape):
+    """Distilled and smaller variants, and gpt-oss-20b next to gpt-oss-120b, never share a configuration."""
+    ds = specnb.load(_variant_file(tmp_path, shape))
+    configs = ds.configurations()
+    assert sorted(configs.model) == sorted(VARIANT_KEYS)
+    assert all(r == {"mtp": 1, "none": 1} for r in configs.points)
+    assert dict(zip(ds.points.model_id, ds.points.model, strict=True)) == dict(zip(VARIANTS, VARIANT_KEYS, strict=True))
+    c = specnb.compare("dsr1", "b200", "fp4", "1k/1k", data=ds)
+    assert set(c.points.model_id) == {"deepseek-ai/DeepSeek-R1-0528"}
+
+
+def test_ci_prefix_wins_and_model_ids_are_kept(tmp_path):
+    (tmp_path / "run_5").mkdir()
+    rows = [ci_row(model="/mnt/lustre01/models/gpt-oss-120b", infmax_model_prefix="gptoss"),
+            ci_row(model="some/local-name", infmax_model_prefix="dsr1", conc=8),
+            ci_row(model="deepseek-ai/DeepSeek-R1-Distill-Llama-70B", infmax_model_prefix="", conc=16)]
+    ds = specnb.load(write(tmp_path / "run_5" / "agg_bmk.json", rows))
+    got = dict(zip(ds.points.conc, zip(ds.points.model, ds.points.model_id, strict=True), strict=True))
+    assert got == {4: ("gptoss120b", "/mnt/lustre01/models/gpt-oss-120b"), 8: ("dsr1", "some/local-name"),
+                   16: ("deepseek-r1-distill-llama-70b", "deepseek-ai/DeepSeek-R1-Distill-Llama-70B")}
+
+
+def test_model_aliases_in_python(tmp_path):
+    path = write(tmp_path / "b.json", [api_row(model="/ckpt/r1-ft", spec_method=s) for s in ("mtp", "")])
+    assert set(specnb.load(path).points.model) == {"r1-ft"}
+    ds = specnb.load(path, model_aliases={"r1-ft": "dsr1"})
+    assert set(ds.points.model) == {"dsr1"} and ds.model_key("R1-FT") == "dsr1"
+    assert specnb.load(path, model_aliases=["r1-ft=dsr1"]).points.model.tolist() == ds.points.model.tolist()
+    # the same through compare() with paths, and the names the user types are read the same way
+    c = specnb.compare("r1-ft", "b200", "fp4", "1k/1k", data=path, model_aliases={"r1-ft": "dsr1"})
+    assert c.config.model == "dsr1" and c.to_dict()["labels"]["model"] == "DeepSeek R1"
+    with pytest.raises(UsageError, match="pass them to specnb.load"):
+        specnb.compare("dsr1", "b200", "fp4", "1k/1k", data=ds, model_aliases={"x": "y"})
+
+
+# --- partial rows ------------------------------------------------------------------------------------------------
+
+
+def test_only_identity_interactivity_and_throughput_are_required(tmp_path):
+    bare = {k: v for k, v in api_row().items() if k not in ("conc", "decode_tp", "prefill_tp", "num_prefill_gpu",
+                                                            "num_decode_gpu", "date", "run_url", "image")}
+    bare["metrics"] = {"tput_per_gpu": 100.0, "median_intvty": 80.0}
+    ds = specnb.load(write(tmp_path / "b.json", [bare]))
+    p = ds.points.iloc[0]
+    assert pd.isna(p.conc) and math.isnan(p.median_ttft_s) and math.isnan(p.output_throughput_per_gpu)
+    assert p.topology == "tp?·ep1"
+    (tmp_path / "p.csv").write_text("model,hardware,framework,precision,spec_method,isl,osl,interactivity,"
+                                    "throughput_per_gpu\ndsr1,b200,sglang,fp4,mtp,1024,1024,80,100\n")
+    assert len(specnb.load(tmp_path / "p.csv").points) == 1
+
+
+def test_points_without_concurrency_newest_sweep_wins(tmp_path):
+    """Rows without conc cannot be matched point by point across runs: a line keeps its newest run's rows."""
+    def row(x, y, run, date):
+        r = api_row(date=date, run_url=f"x/runs/{run}/", metrics={"median_intvty": x, "tput_per_gpu": y})
+        del r["conc"]
+        return r
+    rows = [row(80, 100, 1, "2026-05-01"), row(40, 300, 1, "2026-05-01"), row(20, 500, 1, "2026-05-01"),
+            row(70, 120, 2, "2026-06-01"), row(30, 400, 2, "2026-06-01"), row(30, 400, 2, "2026-06-01")]
+    ds = specnb.load(write(tmp_path / "b.json", rows))
+    assert sorted(ds.points.throughput_per_gpu) == [120, 400]  # the identical duplicate collapsed
+    assert len(ds.history) == 5
+
+
+def test_agentic_rows_are_left_out_with_a_note(tmp_path):
+    agentic_api = api_row(benchmark_type="agentic_traces", isl=None, osl=None)
+    agentic_ci = {k: v for k, v in ci_row(scenario_type="agentic-coding").items() if k not in ("isl", "osl")}
+    write(tmp_path / "b.json", [api_row(benchmark_type="single_turn"), agentic_api, agentic_api])
+    (tmp_path / "run_3").mkdir()
+    write(tmp_path / "run_3" / "agg_bmk.json", [agentic_ci, ci_row(scenario_type="fixed-seq-len", conc=8)])
+    ds = specnb.load(tmp_path)
+    assert len(ds.points) == 2
+    root = data.display_path(tmp_path)
+    assert ds.notes == (f"Left out 3 rows of benchmark type 'agentic-coding', 'agentic_traces' ({root}/b.json, "
+                        f"{root}/run_3/agg_bmk.json): specnb compares fixed-sequence (single_turn) runs, and these "
+                        "have no fixed ISL/OSL.",)
+    only = write(tmp_path / "only.json", [agentic_api])
+    with pytest.raises(FormatError, match=r"only\.json: no benchmark points found; left out 1 row of benchmark "
+                                          r"type 'agentic_traces'"):
+        specnb.load(only)

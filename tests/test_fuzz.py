@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from rows import api_row, ci_row, raw_result
+from rows import OPTIONAL, SHAPES, api_row, ci_row, point, raw_result, write_points
 
 import specnb
 from specnb import comparison, costs, data, narrative, report
@@ -176,15 +176,18 @@ def test_fuzz_arbitrary_bytes(blob, name):
 
 # --- compare over random valid datasets -------------------------------------------------------------------------
 
-point = st.tuples(st.floats(0.05, 5000), st.floats(1e-3, 1e6), st.integers(1, 4096))
-arm_points = st.lists(point, min_size=0, max_size=7)
+# A valid dataset's shape: its input format, the optional columns it lacks altogether, and per point the
+# optional cells left blank. Only identity, interactivity and throughput are required of a point.
+point_values = st.tuples(st.floats(0.05, 5000), st.floats(1e-3, 1e6), st.integers(1, 4096),
+                         st.sets(st.sampled_from(sorted(OPTIONAL)), max_size=3))
+arm_points = st.lists(point_values, min_size=0, max_size=7)
+shapes = st.sampled_from(SHAPES)
+dropped_columns = st.one_of(st.just(frozenset()), st.just(frozenset(OPTIONAL)),
+                            st.frozensets(st.sampled_from(sorted(OPTIONAL))))
 
 
-def arm_rows(spec, pts, framework, hardware):
-    return [api_row(spec_method=spec, conc=c, framework=framework, hardware=hardware,
-                    metrics={"median_intvty": x, "tput_per_gpu": y, "output_tput_per_gpu": y / 2,
-                             "input_tput_per_gpu": y / 3, "median_ttft": 0.01 * c, "median_e2el": 1 + c / 7})
-            for x, y, c in pts]
+def arm_points_of(spec, pts, framework, hardware):
+    return [point(spec, x, y, c, framework=framework, hardware=hardware) for x, y, c, _ in pts]
 
 
 targets = st.one_of(st.none(), st.lists(st.floats(0.01, 10000), min_size=1, max_size=4),
@@ -210,12 +213,16 @@ def check_comparison(c):
     return d
 
 
-def compare_rows(rows, hardware, **options):
-    """Load ``rows`` from a temporary file and compare them; None when either step is a SpecnbError
-    (e.g. two random points that are conflicting duplicates). Anything else propagates: a bug."""
+def compare_points(shape, mtp, off, dropped, hardware, engine="trt", **options):
+    """Write the points in ``shape`` (lacking the ``dropped`` columns and each point's blank cells), load and
+    compare them; None when either step is a SpecnbError (e.g. two random points that are conflicting
+    duplicates). Anything else propagates: a bug."""
+    points = arm_points_of("mtp", mtp, "sglang", hardware) + arm_points_of("none", off, engine, hardware)
+    if not points:
+        return None
+    blank = [cells for *_, cells in mtp + off]
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "d.json"
-        path.write_text(json.dumps(rows))
+        path = write_points(Path(tmp), shape, points, dropped, blank)
         data._CACHE.clear()
         try:
             return comparison.compare(specnb.load(path), "dsr1", hardware, "fp4", "1k/1k", **options)
@@ -223,28 +230,47 @@ def compare_rows(rows, hardware, **options):
             return None
 
 
+def check_partial(c, dropped):
+    """A metric absent from the data is null everywhere; a present one only inside the knots that carry it."""
+    d = c.to_dict()
+    for t in c.targets:
+        for arm, v in t.arms.items():
+            for metric, mc in c.metric_curves[arm].items():
+                value = v.concurrency if metric == "conc" else getattr(v, metric)
+                if value is None or math.isnan(value):
+                    continue
+                assert metric not in dropped and mc.curve is not None
+                if c.semantics == "specnb":
+                    assert mc.curve.x[0] <= v.evaluated_at <= mc.curve.x[-1]  # never extrapolated
+            if THROUGHPUT_OF[c.token_type] in dropped:
+                assert math.isnan(v.cost_per_mtok) and math.isnan(v.tok_s_per_mw)
+    for arm in c.arms:
+        for metric in set(dropped) & set(comparison.INTERPOLATED):
+            assert d["metric_knots"][arm][metric] == 0
+
+
+THROUGHPUT_OF = comparison.THROUGHPUT_COLUMNS
+
+
 @FUZZ
-@given(arm_points, arm_points, st.booleans(), st.sampled_from(["b200", "mi355x", "tpu9"]), targets,
-       st.sampled_from(["specnb", "inferencex"]), st.sampled_from(costs.TOKEN_TYPES))
-def test_fuzz_compare(mtp, off, same_engine, hardware, wanted, semantics, token_type):
-    engine = "sglang" if same_engine else "trt"
-    rows = arm_rows("mtp", mtp, "sglang", hardware) + arm_rows("none", off, engine, hardware)
-    if not rows:
-        return
-    c = compare_rows(rows, hardware, targets=wanted, semantics=semantics, token_type=token_type)
+@given(arm_points, arm_points, shapes, dropped_columns, st.booleans(), st.sampled_from(["b200", "mi355x", "tpu9"]),
+       targets, st.sampled_from(["specnb", "inferencex"]), st.sampled_from(costs.TOKEN_TYPES))
+def test_fuzz_compare(mtp, off, shape, dropped, same_engine, hardware, wanted, semantics, token_type):
+    c = compare_points(shape, mtp, off, dropped, hardware, "sglang" if same_engine else "trt", targets=wanted,
+                       semantics=semantics, token_type=token_type)
     if c is not None:
         check_comparison(c)
+        check_partial(c, dropped)
 
 
 @settings(max_examples=max(25, EXAMPLES // 6), deadline=None)
-@given(arm_points, arm_points, st.sampled_from(["specnb", "inferencex"]))
-def test_fuzz_charts(mtp, off, semantics):
-    """The report's charts build for any valid data (one point, two points, no overlap, a missing arm)."""
+@given(arm_points, arm_points, shapes, dropped_columns, st.sampled_from(["specnb", "inferencex"]),
+       st.sampled_from(costs.TOKEN_TYPES))
+def test_fuzz_charts(mtp, off, shape, dropped, semantics, token_type):
+    """The report's charts build for any valid data (one point, two points, no overlap, a missing arm, any
+    optional metric missing)."""
     charts = pytest.importorskip("specnb.charts")
-    rows = arm_rows("mtp", mtp, "sglang", "b200") + arm_rows("none", off, "trt", "b200")
-    if not rows:
-        return
-    c = compare_rows(rows, "b200", semantics=semantics)
+    c = compare_points(shape, mtp, off, dropped, "b200", semantics=semantics, token_type=token_type)
     if c is None:
         return
     for make in (charts.chart_throughput, charts.chart_cost, charts.chart_ratio):

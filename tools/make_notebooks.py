@@ -20,6 +20,7 @@ REPORT = [
 # `specnb build` with papermill. Every cell is one call into specnb; no number is computed here.
 data = None            # benchmark files or folders; None means the bundled data/
 meta = {}              # fields raw client results lack, e.g. {"hardware": "h200"}
+model_aliases = {}     # model name -> model key, e.g. {"my-r1-finetune": "dsr1"}
 model = "dsr1"
 hardware = "b200"
 precision = "fp4"
@@ -35,7 +36,8 @@ run_metadata = {}      # build time and versions, injected by specnb build'''),
     ("code", "compare", '''import specnb
 from specnb import report
 
-comparison = specnb.compare(model, hardware, precision, sequence, data=specnb.load(data, meta=meta),
+comparison = specnb.compare(model, hardware, precision, sequence,
+                            data=specnb.load(data, meta=meta, model_aliases=model_aliases),
                             targets=targets, cost_table=cost_table, provider=provider, token_type=token_type,
                             semantics=semantics, gpu_cost=gpu_cost, gpu_kw=gpu_kw)
 report.header(comparison)'''),

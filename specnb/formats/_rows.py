@@ -14,6 +14,9 @@ from ..errors import Problem
 _MISSING = object()
 MAX_INTEGER = 2**53  # counts (isl, osl, conc, GPUs) above this cannot be held exactly as float64
 MAX_RUN_ID = 2**63 - 1  # run ids are stored as int64
+FIXED_SEQUENCE_TYPES = ("", "single_turn", "fixed_seq_len")
+"""Benchmark types of fixed input/output-length runs (the dashboard's ``benchmark_type: single_turn``, the
+runner's ``fixed-seq-len`` scenario); rows of any other type (``agentic_traces``) have no ISL/OSL."""
 
 
 class RowReader:
@@ -94,6 +97,21 @@ class RowReader:
             return False
         self.problem(field, value, "true or false")
         return default
+
+
+def other_workload(raw: dict) -> str | None:
+    """The ``benchmark_type`` (or the runner's ``scenario_type``) of a row that is not a fixed-sequence run,
+    e.g. ``agentic_traces``; None for fixed-sequence rows and rows that do not say."""
+    for field in ("benchmark_type", "scenario_type"):
+        value = raw.get(field)
+        if value is not None and str(value).strip().lower().replace("-", "_") not in FIXED_SEQUENCE_TYPES:
+            return str(value).strip()
+    return None
+
+
+def skipped(kind: str, row: int | None) -> dict:
+    """The record a reader returns for a row it leaves out (see ``other_workload``); ``load`` counts them."""
+    return {"skipped": kind, "row": row}
 
 
 def _as_number(value: object) -> float | None:

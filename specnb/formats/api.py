@@ -1,6 +1,8 @@
 """API rows: the public dashboard's JSON array of rows with config fields and a ``metrics`` object.
 
-Examples: ``benchmarks.json`` and ``benchmarks-history.json`` snapshots. Latencies are seconds.
+Examples: ``benchmarks.json`` and ``benchmarks-history.json`` snapshots. Latencies are seconds. Only the
+identity fields, ``tput_per_gpu`` and ``median_intvty`` (or ``median_tpot``) are required; rows whose
+``benchmark_type`` is not ``single_turn`` are left out (see ``_rows.other_workload``).
 """
 
 from __future__ import annotations
@@ -8,7 +10,7 @@ from __future__ import annotations
 import math
 
 from .. import names
-from ._rows import RowReader, run_id_from
+from ._rows import RowReader, other_workload, run_id_from, skipped
 
 NAME = "api"
 
@@ -23,6 +25,10 @@ def read(doc, path: str, meta: dict, problems: list) -> list[dict]:
         if not isinstance(raw, dict):
             problems.append(_not_object(path, index, raw))
             continue
+        kind = other_workload(raw)
+        if kind:
+            records.append(skipped(kind, index))
+            continue
         r = RowReader(path, index, raw, problems)
         r.conc = raw.get("conc")
         metrics = raw.get("metrics")
@@ -32,21 +38,21 @@ def read(doc, path: str, meta: dict, problems: list) -> list[dict]:
         tpot = r.number("metrics.median_tpot", required=False)
         intvty = r.number("metrics.median_intvty", required=math.isnan(tpot))
         records.append({
-            "model": names.model_key(r.text("model")),
+            "model": r.text("model"), "model_id": r.text("model", required=False),
             "hardware": names.hardware_key(r.text("hardware")),
             "framework": names.framework_key(r.text("framework")),
             "precision": names.precision_key(r.text("precision")),
             "spec_method": names.spec_key(r.text("spec_method", required=False)),
             "isl": r.number("isl", integer=True),
             "osl": r.number("osl", integer=True),
-            "conc": r.number("conc", integer=True),
+            "conc": r.number("conc", integer=True, required=False),
             "disagg": r.flag("disagg"),
             "is_multinode": r.flag("is_multinode"),
             "prefill_tp": r.number("prefill_tp", required=False, integer=True),
             "prefill_ep": r.number("prefill_ep", required=False, integer=True),
             "prefill_dp_attention": r.flag("prefill_dp_attention"),
             "prefill_num_workers": r.number("prefill_num_workers", required=False, positive=False),
-            "tp": r.number("decode_tp", integer=True),
+            "tp": r.number("decode_tp", required=False, integer=True),
             "ep": r.number("decode_ep", required=False, integer=True),
             "dp_attention": r.flag("decode_dp_attention"),
             "decode_num_workers": r.number("decode_num_workers", required=False, positive=False),

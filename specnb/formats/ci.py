@@ -1,6 +1,8 @@
 """CI aggregate rows: flat rows written by the benchmark runner (``agg_bmk.json`` or one ``agg_*.json``).
 
-Rows carry no date; the GitHub run id in the file's path (``run_<id>/``) orders them.
+Rows carry no date; the GitHub run id in the file's path (``run_<id>/``) orders them. The model is
+``infmax_model_prefix`` where present (the runner's own key), else ``model``. Agentic rows
+(``scenario_type: agentic-coding``, no ISL/OSL) are left out (see ``_rows.other_workload``).
 Single-node rows give ``tp/ep/dp_attention``; multinode rows give ``prefill_*/decode_*``.
 """
 
@@ -9,7 +11,7 @@ from __future__ import annotations
 import math
 
 from .. import names
-from ._rows import RowReader, run_id_from
+from ._rows import RowReader, other_workload, run_id_from, skipped
 from .api import _not_object
 
 NAME = "ci-aggregate"
@@ -34,13 +36,16 @@ def read(doc, path: str, meta: dict, problems: list) -> list[dict]:
         if not isinstance(raw, dict):
             problems.append(_not_object(path, index, raw))
             continue
+        if kind := other_workload(raw):
+            records.append(skipped(kind, None if single_file else index))
+            continue
         r = RowReader(path, None if single_file else index, raw, problems)
         r.conc = raw.get("conc")
         multinode = r.flag("is_multinode") or "decode_tp" in raw
         tpot = r.number("median_tpot", required=False)
         intvty = r.number("median_intvty", required=math.isnan(tpot))
         if multinode:
-            tp = r.number("decode_tp", integer=True)
+            tp = r.number("decode_tp", required=False, integer=True)
             ep = r.number("decode_ep", required=False, integer=True)
             dpa = r.flag("decode_dp_attention")
             prefill = {
@@ -49,26 +54,28 @@ def read(doc, path: str, meta: dict, problems: list) -> list[dict]:
                 "prefill_dp_attention": r.flag("prefill_dp_attention"),
                 "prefill_num_workers": r.number("prefill_num_workers", required=False, positive=False),
                 "decode_num_workers": r.number("decode_num_workers", required=False, positive=False),
-                "num_prefill_gpu": r.number("num_prefill_gpu", integer=True),
-                "num_decode_gpu": r.number("num_decode_gpu", integer=True),
+                "num_prefill_gpu": r.number("num_prefill_gpu", required=False, integer=True),
+                "num_decode_gpu": r.number("num_decode_gpu", required=False, integer=True),
             }
         else:
-            tp = r.number("tp", integer=True)
+            tp = r.number("tp", required=False, integer=True)
             ep = r.number("ep", required=False, integer=True)
             dpa = r.flag("dp_attention")
             prefill = {"prefill_tp": tp, "prefill_ep": ep, "prefill_dp_attention": dpa,
                        "prefill_num_workers": 0.0, "decode_num_workers": 0.0,
                        "num_prefill_gpu": tp, "num_decode_gpu": tp}
-        model = raw.get("infmax_model_prefix") or r.text("model")
+        prefix = raw.get("infmax_model_prefix")  # the runner's own key for the model wins where present
+        prefix = r.text("infmax_model_prefix") if prefix not in (None, "") else ""
+        model_id = r.text("model", required=not prefix)
         records.append({
-            "model": names.model_key(model),
+            "model": prefix or model_id, "model_id": model_id or prefix,
             "hardware": names.hardware_key(r.text("hw")),
             "framework": names.framework_key(r.text("framework")),
             "precision": names.precision_key(r.text("precision")),
             "spec_method": names.spec_key(r.text("spec_decoding", required=False)),
             "isl": r.number("isl", integer=True),
             "osl": r.number("osl", integer=True),
-            "conc": r.number("conc", integer=True),
+            "conc": r.number("conc", integer=True, required=False),
             "disagg": r.flag("disagg"),
             "is_multinode": multinode,
             "tp": tp, "ep": ep, "dp_attention": dpa,

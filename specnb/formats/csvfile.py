@@ -1,4 +1,8 @@
-"""Tidy CSV with specnb's canonical column names (what ``specnb export`` writes)."""
+"""Tidy CSV with specnb's canonical column names (what ``specnb export`` writes).
+
+Only the identity columns, ``interactivity`` and ``throughput_per_gpu`` are required; every other column may
+be left out, and any other cell left empty (not measured). A ``benchmark_type`` column other than
+``single_turn`` marks rows that are left out (see ``_rows.other_workload``)."""
 
 from __future__ import annotations
 
@@ -7,15 +11,15 @@ import io
 
 from .. import names
 from ..errors import FormatError
-from ._rows import MAX_RUN_ID, RowReader
+from ._rows import MAX_RUN_ID, RowReader, other_workload, skipped
 
 NAME = "csv"
 
-REQUIRED = ("model", "hardware", "framework", "precision", "spec_method", "isl", "osl", "conc",
-            "interactivity", "throughput_per_gpu")
+REQUIRED = ("model", "hardware", "framework", "precision", "spec_method", "isl", "osl", "interactivity",
+            "throughput_per_gpu")
 OPTIONAL_NUMBERS = ("output_throughput_per_gpu", "input_throughput_per_gpu", "median_ttft_s", "median_e2el_s",
                     "median_tpot_s")
-OPTIONAL_INTS = ("tp", "ep", "num_prefill_gpu", "num_decode_gpu", "prefill_tp", "prefill_ep")
+OPTIONAL_INTS = ("conc", "tp", "ep", "num_prefill_gpu", "num_decode_gpu", "prefill_tp", "prefill_ep")
 
 
 def parse(text: str, path: str) -> list[dict]:
@@ -45,16 +49,18 @@ def read(rows: list[dict], path: str, meta: dict, problems: list) -> list[dict]:
     for index, raw in enumerate(rows):
         line = index + 2  # header is line 1; report spreadsheet line numbers
         raw = {k: _unguard(v) for k, v in raw.items()}
+        if kind := other_workload(raw):
+            records.append(skipped(kind, line))
+            continue
         r = RowReader(path, line, raw, problems)
-        r.conc = raw.get("conc")
+        r.conc = raw.get("conc") or None
         record = {
-            "model": names.model_key(r.text("model")),
+            "model": r.text("model"), "model_id": raw.get("model_id") or r.text("model"),
             "hardware": names.hardware_key(r.text("hardware")),
             "framework": names.framework_key(r.text("framework")),
             "precision": names.precision_key(r.text("precision")),
             "spec_method": names.spec_key(r.text("spec_method", required=False)),
             "isl": r.number("isl", integer=True), "osl": r.number("osl", integer=True),
-            "conc": r.number("conc", integer=True),
             "disagg": r.flag("disagg"), "is_multinode": r.flag("is_multinode"),
             "dp_attention": r.flag("dp_attention"), "prefill_dp_attention": r.flag("prefill_dp_attention"),
             "interactivity": r.number("interactivity"),
@@ -83,6 +89,9 @@ def _unguard(value):
 
 def _run_id(value) -> int | None:
     text = str(value or "").strip()
+    whole, dot, zeros = text.partition(".")
+    if dot and zeros.strip("0") == "":  # 27229634079.0, as a spreadsheet or pandas may write a whole number
+        text = whole
     if text.isascii() and text.isdigit() and len(text) <= 19 and int(text) <= MAX_RUN_ID:
         return int(text)
     return None

@@ -52,7 +52,7 @@ def read(doc, path: str, meta: dict, problems: list) -> list[dict]:
     stem = os.path.splitext(os.path.basename(path))[0]
     multi = _MULTINODE.fullmatch(stem)
     runner = _RUNNER.fullmatch(stem)
-    conc = r.number("max_concurrency", integer=True)
+    conc = r.number("max_concurrency", integer=True, required=False)
     r.conc = None if math.isnan(conc) else int(conc)
     info = {"model": "", "hardware": "unknown", "framework": "unknown", "precision": "unknown",
             "spec_method": "unknown", "disagg": False}
@@ -87,7 +87,7 @@ def read(doc, path: str, meta: dict, problems: list) -> list[dict]:
     out_gpus = decode if info["disagg"] else gpus
     in_gpus = prefill if info["disagg"] else gpus
     return [{
-        "model": names.model_key(info["model"]),
+        "model": info["model"], "model_id": doc.get("model_id") or info["model"],
         "hardware": names.hardware_key(info["hardware"]),
         "framework": names.framework_key(info["framework"]),
         "precision": names.precision_key(info["precision"]),
