@@ -42,7 +42,8 @@ def test_configurations_read_as_a_plain_table(bundled):
     configs = specnb.configurations(bundled)
     assert list(configs.columns) == ["model", "hardware", "precision", "sequence", "isl", "osl", "MTP points",
                                      "Off points"]
-    assert len(configs) == 34 and (configs["MTP points"] > 0).all() and (configs["Off points"] > 0).all()
+    assert len(configs) == len(bundled.configurations()) > 30
+    assert (configs["MTP points"] > 0).all() and (configs["Off points"] > 0).all()
     assert str(configs["MTP points"].dtype) == "int64"
     row = configs[(configs.hardware == "b200") & (configs.precision == "fp4") & (configs.sequence == "1k/1k")]
     assert row[["MTP points", "Off points"]].values.tolist() == [[13, 28]]
@@ -50,7 +51,7 @@ def test_configurations_read_as_a_plain_table(bundled):
 
 def test_configurations_with_other_arms_and_none(bundled, tmp_path):
     every = specnb.configurations(bundled, all_configs=True)
-    assert len(every) > 34 and "UNKNOWN points" in every.columns  # raw results without --meta
+    assert len(every) > len(specnb.configurations(bundled)) and "UNKNOWN points" in every.columns  # raw results without --meta
     assert (every[["MTP points", "Off points", "UNKNOWN points"]].sum(axis=1) > 0).all()
     only_off = specnb.configurations(bundled, all_configs=True, arms=("none",))
     assert list(only_off.columns[6:8]) == ["Off points", "MTP points"]  # the asked arms first
