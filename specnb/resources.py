@@ -1,7 +1,7 @@
 """Where specnb's bundled files are: the notebooks, the default data and the export templates.
 
 ``notebooks/`` and ``data/`` live at the top of the repository (one copy on disk); building the wheel
-copies them into the package as ``specnb/_bundled/`` (pyproject.toml, ``force-include``). So an installed
+copies them into the package as ``specnb/_bundled/`` (hatch_build.py, configured in pyproject.toml). So an installed
 wheel finds them inside the package, and a checkout or an editable install finds them beside it. Display
 paths stay ``data/...`` in both, since both folders share a parent.
 """
@@ -12,7 +12,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent
 IN_WHEEL = PACKAGE / "_bundled"
-"""Where the wheel build puts ``notebooks/`` and ``data/`` (see ``[tool.hatch.build]`` in pyproject.toml)."""
+"""Where the wheel build puts ``notebooks/`` and ``data/`` (hatch_build.py; ``bundled`` in pyproject.toml)."""
 CHECKOUT = PACKAGE.parent
 
 
