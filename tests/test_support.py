@@ -294,3 +294,28 @@ def test_ratio_ranges_for_every_treatment_arm(tmp_path):
     d = c.to_dict()
     assert set(d["targets"][0]["ratio_ranges"]) == {"mtp", "eagle"}
     assert np.isfinite(d["targets"][0]["ratio_range"]["low"])
+
+
+def test_csv_carries_support_and_range(bundled):
+    """The CSV download (``Comparison.to_frame``) carries the same facts as comparison.json."""
+    import csv
+    import io
+
+    from specnb import report
+
+    c = specnb.compare("dsr1", "gb300", "fp4", "1k/1k", data=bundled)
+    rows = list(csv.DictReader(io.StringIO(report.comparison_csv_text(c))))
+    mtp = next(r for r in rows if r["arm"] == "mtp" and float(r["interactivity"]) == 115)
+    off = next(r for r in rows if r["arm"] == "none" and float(r["interactivity"]) == 115)
+    t = c.targets[1]
+    assert mtp["support_grade"] == "sparse" and float(mtp["support_left_interactivity"]) == pytest.approx(70.39, abs=0.01)
+    assert float(mtp["support_right_throughput_per_gpu"]) == pytest.approx(71.5, abs=0.01)
+    assert mtp["support_left_engine"] == "dynamo-trt" and mtp["support_left_date"] == "2026-02-03"
+    assert mtp["support_left_conc"] == "2253"
+    assert float(mtp["ratio"]) == t.ratio and float(mtp["ratio_low"]) == t.ratio_range.low
+    assert off["ratio"] == off["ratio_low"] == "" and off["support_grade"] == "sparse"
+    d = c.to_dict()["targets"][1]
+    assert d["arms"]["mtp"]["support"]["left"] == {"interactivity": mtp and t.support["mtp"].left.interactivity,
+                                                   "throughput_per_gpu": t.support["mtp"].left.throughput_per_gpu,
+                                                   "conc": 2253, "engine": "dynamo-trt", "date": "2026-02-03"}
+    assert d["ratio_range"] == {"low": t.ratio_range.low, "high": t.ratio_range.high, "refits": 6, "skipped": 2}
