@@ -117,7 +117,8 @@ table.specnb-table td.best::after{content:" ✓";color:#1b7f3b}
 table.specnb-table td.missing{color:#8a8f98;font-style:italic}
 table.specnb-table caption{caption-side:bottom;text-align:left;color:#555;font-size:12px;padding-top:4px;white-space:normal}
 table.specnb-table .thin{color:#a15c00;font-weight:400;padding-left:1px}
-table.specnb-table tr.support td{color:#5f6670;font-size:12px;border-top:2px solid #d0d4da}
+table.specnb-table tr.support td{color:#5f6670;font-size:.92em;border-top:2px solid #d0d4da}
+table.specnb-comparison{break-inside:avoid}
 .specnb-table-print{display:none}
 </style>
 """
@@ -183,7 +184,7 @@ def _table(c: Comparison, targets: range, rows: list[dict], caption: str) -> str
         tr = '<tr class="support">' if row.get("support") else "<tr>"
         body.append(f'{tr}<td class="metric">{esc(row["label"])}</td>{"".join(tds)}</tr>')
     cap = f"<caption>{caption}</caption>" if caption else ""
-    return (f'<table class="specnb-table">{cap}'
+    return (f'<table class="specnb-table specnb-comparison">{cap}'
             f"<thead><tr>{head1}</tr><tr>{head2}</tr></thead><tbody>{''.join(body)}</tbody></table>")
 
 
