@@ -115,7 +115,8 @@ table.specnb-table th.metric,table.specnb-table td.metric{text-align:left}
 table.specnb-table td.best{font-weight:700;background:#e8f4ea}
 table.specnb-table td.best::after{content:" ✓";color:#1b7f3b}
 table.specnb-table td.missing{color:#8a8f98;font-style:italic}
-table.specnb-table caption{caption-side:bottom;text-align:left;color:#555;font-size:12px;padding-top:4px;white-space:normal}
+table.specnb-table caption{caption-side:bottom;text-align:left;color:#555;font-size:12px;padding-top:4px;
+white-space:normal}
 table.specnb-table .thin{color:#a15c00;font-weight:400;padding-left:1px}
 table.specnb-table tr.support td{color:#5f6670;font-size:.92em;border-top:2px solid #d0d4da}
 table.specnb-comparison{break-inside:avoid}

@@ -93,7 +93,7 @@ def curve_runs(c) -> int:
         if f.size < 2:
             continue
         thin = [f.y[i] > support.SPARSE_FACTOR * f.y[i + 1] for i in range(f.size - 1)]
-        out += 1 + sum(a != b for a, b in zip(thin, thin[1:]))
+        out += 1 + sum(a != b for a, b in zip(thin, thin[1:], strict=False))
     return out
 
 

@@ -23,7 +23,8 @@ def test_present_values():
     assert fmt.fmt_seconds(math.nan) == fmt.NOT_MEASURED and fmt.fmt_concurrency(None) == fmt.NOT_MEASURED
 
 
-@pytest.mark.parametrize("low, high, text", [(2.1, 3.4, "between 2.1× and 3.4×"), (0.36, 2.02, "between 0.36× and 2.0×"),
+@pytest.mark.parametrize("low, high, text", [(2.1, 3.4, "between 2.1× and 3.4×"),
+                                             (0.36, 2.02, "between 0.36× and 2.0×"),
                                              (0.015, 123.0, "between 0.015× and 123×")])
 def test_fmt_ratio_range(low, high, text):
     assert fmt.fmt_ratio_range(low, high) == text

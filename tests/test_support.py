@@ -48,7 +48,8 @@ def test_leave_one_out_by_hand(tmp_path):
 
 def test_refit_spline_value_by_hand():
     """The Off variant without (50, 300) reads 350 at 50 (Steffen slopes worked out in the docstring above)."""
-    points = comparison.pd.DataFrame({"interactivity": [10.0, 30, 50, 70], "throughput_per_gpu": [2000.0, 900, 300, 100]})
+    points = comparison.pd.DataFrame({"interactivity": [10.0, 30, 50, 70],
+                                      "throughput_per_gpu": [2000.0, 900, 300, 100]})
     values = support.leave_one_out(points, [50.0], "specnb")
     assert values[:, 0].tolist() == pytest.approx([300, 300, 350, 300])
 
@@ -308,7 +309,8 @@ def test_csv_carries_support_and_range(bundled):
     mtp = next(r for r in rows if r["arm"] == "mtp" and float(r["interactivity"]) == 115)
     off = next(r for r in rows if r["arm"] == "none" and float(r["interactivity"]) == 115)
     t = c.targets[1]
-    assert mtp["support_grade"] == "sparse" and float(mtp["support_left_interactivity"]) == pytest.approx(70.39, abs=0.01)
+    assert mtp["support_grade"] == "sparse"
+    assert float(mtp["support_left_interactivity"]) == pytest.approx(70.39, abs=0.01)
     assert float(mtp["support_right_throughput_per_gpu"]) == pytest.approx(71.5, abs=0.01)
     assert mtp["support_left_engine"] == "dynamo-trt" and mtp["support_left_date"] == "2026-02-03"
     assert mtp["support_left_conc"] == "2253"
