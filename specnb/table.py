@@ -119,7 +119,7 @@ table.specnb-table caption{caption-side:bottom;text-align:left;color:#555;font-s
 white-space:normal}
 table.specnb-table .thin{color:#a15c00;font-weight:400;padding-left:1px}
 table.specnb-table tr.support td{color:#5f6670;font-size:.92em;border-top:2px solid #d0d4da}
-table.specnb-comparison{break-inside:avoid}
+div.specnb-comparison{break-inside:avoid}
 .specnb-table-print{display:none}
 </style>
 """
@@ -185,8 +185,9 @@ def _table(c: Comparison, targets: range, rows: list[dict], caption: str) -> str
         tr = '<tr class="support">' if row.get("support") else "<tr>"
         body.append(f'{tr}<td class="metric">{esc(row["label"])}</td>{"".join(tds)}</tr>')
     cap = f"<caption>{caption}</caption>" if caption else ""
-    return (f'<table class="specnb-table specnb-comparison">{cap}'
-            f"<thead><tr>{head1}</tr><tr>{head2}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+    # one block with its caption (the legend), so that print never leaves the caption on the next page
+    return (f'<div class="specnb-comparison"><table class="specnb-table">{cap}'
+            f"<thead><tr>{head1}</tr><tr>{head2}</tr></thead><tbody>{''.join(body)}</tbody></table></div>")
 
 
 def terminal_table(c: Comparison) -> str:
