@@ -168,24 +168,51 @@ def throughput_at(curve: MonotoneCurve, xq, semantics: str) -> np.ndarray:
     return curve(xq)
 
 
-def leave_one_out(points: pd.DataFrame, xq, semantics: str) -> np.ndarray:
-    """Throughput at ``xq`` (columns) with each frontier knot's measurement dropped in turn (rows): the
-    frontier is recomputed from the remaining points, so a point the dropped one dominated may become a knot."""
+def reach(fx: np.ndarray, xq) -> list[set]:
+    """Per target, the positions of the frontier knots (``fx``, sorted) its value can depend on.
+
+    Between knots j and j+1 the Steffen cubic uses the two knots' values and slopes, and a knot's slope only its
+    neighbours (the end slopes too: ``m_0`` needs knots 0–2), so an in-range value depends on at most knots j−1 to
+    j+2; a value clamped to a frontier end, on the end knot. Dropping any other knot cannot change it: the points
+    it dominated, which may join the frontier in its place, lie between its neighbours, and at least three knots
+    remain (so the two-knot rule does not apply)."""
+    n = len(fx)
+    out = []
+    for x in np.asarray(xq, dtype=float):
+        below, above = np.flatnonzero(fx <= x), np.flatnonzero(fx >= x)
+        if not below.size or not above.size:
+            out.append({0, 1} if not below.size else {n - 2, n - 1})
+            continue
+        out.append(set(range(max(int(below[-1]) - 1, 0), min(int(above[0]) + 2, n))))
+    return out
+
+
+def leave_one_out(points: pd.DataFrame, xq, semantics: str, values) -> np.ndarray:
+    """Throughput at ``xq`` (columns) with each frontier knot's measurement dropped in turn (rows, in x order):
+    the frontier is recomputed from the remaining points, so a point the dropped one dominated may become a
+    knot. ``values`` are the arm's throughputs at ``xq``; a variant keeps them where the dropped knot cannot
+    reach (``reach``), without refitting."""
     x = points["interactivity"].to_numpy(dtype=float)
     y = points["throughput_per_gpu"].to_numpy(dtype=float)
     xq = np.asarray(xq, dtype=float)
     knots = np.flatnonzero(pareto_mask(x, y))
-    out = np.full((len(knots), len(xq)), np.nan)
+    knots = knots[np.argsort(x[knots], kind="mergesort")]
+    deps = reach(x[knots], xq)
+    out = np.tile(np.asarray(values, dtype=float), (len(knots), 1))
     for row, k in enumerate(knots):
+        hit = np.array([row in d for d in deps], dtype=bool)
+        if not hit.any():
+            continue
         keep = np.ones(len(x), dtype=bool)
         keep[k] = False
         kx, ky = x[keep], y[keep]
         mask = pareto_mask(kx, ky)
         if not mask.any():
+            out[row, hit] = np.nan
             continue
         order = np.argsort(kx[mask], kind="mergesort")
         curve = MonotoneCurve.fit(kx[mask][order], ky[mask][order], semantics)
-        out[row] = throughput_at(curve, xq, semantics)
+        out[row, hit] = throughput_at(curve, xq[hit], semantics)
     return out
 
 
@@ -197,7 +224,7 @@ def ratio_ranges(points_by_arm: dict, arms: tuple, xq, throughputs: dict, ratios
     Every arm's curve is refitted once per dropped knot and read at all targets at once.
     """
     base = arms[-1]
-    variants = {arm: leave_one_out(points_by_arm[arm], xq, semantics) for arm in arms}
+    variants = {arm: leave_one_out(points_by_arm[arm], xq, semantics, throughputs[arm]) for arm in arms}
     out = []
     for j in range(len(xq)):
         ranges = {}
