@@ -16,6 +16,9 @@ Design choices
 * Colours are fixed per arm *name* (Okabe & Ito, colour-blind safe), the same in every chart and report.
 * Target and crossover labels sit above the plot, as flags on their rules, staggered so that no label
   overlaps another label or another rule.
+* A stretch of a frontier between knots too far apart in throughput to pin the curve down
+  (``Comparison.sparse_segments``) is drawn dashed, so the eye sees where the curve is an estimate; so is the
+  ratio curve wherever either arm's is. Each target's ratio carries a bar spanning its leave-one-out range.
 * Data-derived text (model, engine, topology) reaches Vega only as data or static title strings, never
   inside a Vega expression and never as HTML.
 * Params have explicit names, and inline datasets are named by content hash, so ``to_json()`` is
@@ -35,6 +38,7 @@ from altair.utils.schemapi import debug_mode
 
 from . import fmt, names
 from .comparison import Comparison
+from .support import SPARSE_FACTOR
 
 WIDTH = 640
 HEIGHT = 320
@@ -238,10 +242,64 @@ def _points_columns(c: Comparison, metrics: list[str], labels: dict) -> dict[str
     return columns | {labels[m]: _floats(p[m]) for m in metrics}
 
 
+THIN_STRETCH = "thin data (estimate)"
+SOLID_STRETCH = "measured nearby"
+
+
+def thin_runs(xs: list[float], spans) -> list[tuple[list[int], bool]]:
+    """Consecutive samples (indexes into ``xs``, sorted) split into runs inside and outside the thin ``spans``
+    ((left, right) pairs); a sample where a run ends also starts the next, so the drawn line stays unbroken."""
+    runs: list[tuple[list[int], bool]] = []
+    for i in range(len(xs) - 1):
+        mid = (xs[i] + xs[i + 1]) / 2
+        thin = any(left < mid < right for left, right in spans)
+        if runs and runs[-1][1] == thin:
+            runs[-1][0].append(i + 1)
+        else:
+            runs.append(([i, i + 1], thin))
+    return runs or ([([0], False)] if xs else [])
+
+
+def _stretch_columns(frame: pd.DataFrame, spans_of: dict) -> dict[str, list]:
+    """``frame``'s rows repeated per run (see ``thin_runs``) with ``run`` and ``stretch`` columns, arm by arm."""
+    rows, run, stretch = [], [], []
+    for arm in dict.fromkeys(frame["arm"]):
+        part = frame[frame["arm"] == arm]
+        for k, (idx, thin) in enumerate(thin_runs(_floats(part["interactivity"]), spans_of(arm))):
+            rows += [part.index[i] for i in idx]
+            run += [f"{arm}#{k}"] * len(idx)
+            stretch += [THIN_STRETCH if thin else SOLID_STRETCH] * len(idx)
+    return {"rows": rows, "run": run, "stretch": stretch}
+
+
+def _thin(c: Comparison) -> bool:
+    return any(c.sparse_segments[a] for a in c.arms)
+
+
 def _curves_columns(c: Comparison, metrics: list[str], labels: dict) -> dict[str, list]:
+    """The frontier curves' samples; with thin stretches, each arm's curve split into runs (``run``, ``stretch``)."""
     arm = c.curves[c.curves.series == "arm"]
+    extra = {}
+    if _thin(c):
+        split = _stretch_columns(arm, lambda a: c.sparse_segments[a])
+        arm = arm.loc[split["rows"]]
+        extra = {"run": split["run"], "stretch": split["stretch"]}
     columns = {"arm": [names.spec_label(a) for a in arm["arm"]], "interactivity": _floats(arm["interactivity"])}
-    return columns | {labels[m]: _floats(arm[m]) for m in metrics}
+    return columns | {labels[m]: _floats(arm[m]) for m in metrics} | extra
+
+
+def _dash() -> dict:
+    """Solid where the curve runs between close measurements, dashed across thin stretches (legend: thin only)."""
+    return _field("stretch", "nominal", scale={"domain": [SOLID_STRETCH, THIN_STRETCH], "range": [[1, 0], [5, 4]]},
+                  legend={"title": None, "values": [THIN_STRETCH], "labelFontSize": FONT, "symbolStrokeWidth": 2,
+                          "symbolType": "stroke"})
+
+
+def _thin_text(c: Comparison) -> str | None:
+    if not _thin(c):
+        return None
+    return (f"Dashed: thin data, where neighbouring measurements differ more than {SPARSE_FACTOR:g}× in throughput "
+            "and the curve between them is an estimate.")
 
 
 def _target_values_columns(c: Comparison, metrics: list[str], labels: dict) -> dict[str, list]:
@@ -254,9 +312,21 @@ def _target_values_columns(c: Comparison, metrics: list[str], labels: dict) -> d
             target = f"{fmt.fmt_interactivity(t.interactivity)} tok/s/user"
             if v.clamped:
                 target += f" (clamped to {fmt.fmt_interactivity(v.evaluated_at)})"
-            row = {"arm": names.spec_label(arm), "target": target, "interactivity": float(v.evaluated_at)}
+            row = {"arm": names.spec_label(arm), "target": target, "interactivity": float(v.evaluated_at),
+                   "support": _support_tip(t, arm)}
             rows.append(row | {labels[m]: float(getattr(v, m)) for m in metrics})
     return {key: [row[key] for row in rows] for key in (rows[0] if rows else ())}
+
+
+def _support_tip(t, arm: str) -> str:
+    """``thin data: between 70 and 308 tok/s/user``, ``interpolated: between 91 and 112 …``, ``measured: at 94 …``."""
+    s = t.support.get(arm)
+    if s is None or s.grade is None:
+        return fmt.NOT_MEASURED
+    where = fmt.fmt_support(t.interactivity, s.grade, s.left.interactivity if s.left else None,
+                            s.right.interactivity if s.right else None)
+    grade = "thin data" if s.sparse else s.grade
+    return f"{grade}: {where if where.startswith('at ') else 'between ' + where} tok/s/user"
 
 
 # ---------------------------------------------------------------------------------------------- labels
@@ -377,9 +447,11 @@ def _metric_layers(c: Comparison, metrics: list[str], metric_test: str, y: dict)
     layers = []
     curves = _curves_columns(c, metrics, labels)
     if curves["arm"]:
+        split = {"detail": _field("run", "nominal"), "strokeDash": _dash()} if "run" in curves else \
+            {"detail": _field("arm", "nominal")}
         layers.append(folded(_data(curves), "curves",
                              {"type": "line", "interpolate": "linear", "strokeWidth": 2.2, "clip": True},
-                             {"color": colour, "detail": _field("arm", "nominal")}))
+                             {"color": colour, **split}))
     point_tips = tooltips([_tip("arm", "Spec decoding"), _tip("engine", "Engine"),
                            _tip("concurrency", "Concurrency", "quantitative", format=","),
                            _tip("parallelism", "Parallelism"), _tip("date", "Date"),
@@ -397,7 +469,8 @@ def _metric_layers(c: Comparison, metrics: list[str], metric_test: str, y: dict)
                              {"type": "point", "shape": "diamond", "filled": True, "size": 120, "stroke": "white",
                               "strokeWidth": 1.2, "opacity": 1, "clip": True},
                              {"color": _colour(c, legend=False),
-                              "tooltip": tooltips([_tip("arm", "Spec decoding"), _tip("target", "Target")])}))
+                              "tooltip": tooltips([_tip("arm", "Spec decoding"), _tip("target", "Target"),
+                                                   _tip("support", "Read between")])}))
     return layers
 
 
@@ -438,6 +511,7 @@ def chart_throughput(c: Comparison) -> alt.LayerChart:
                                                 _y_log("value", None, tick_expr, _metric_ticks(c))),
               *_target_layers(c, rows)]
     notes = [_band_text(c) + " Filled: frontier points; hollow: dominated; diamonds: the table's values."]
+    notes += [n for n in (_thin_text(c),) if n]
     if len(metrics) < len(METRICS):
         notes.append(f"{_unpriced_text(c)}: cost and/or power left out.")
     title = _title({"expr": f"{METRIC_PARAM} + ' vs interactivity'"}, [c.title, *notes])
@@ -468,7 +542,8 @@ def chart_cost(c: Comparison) -> alt.LayerChart | alt.Chart:
               *_target_layers(c, rows)]
     rate = (f"{names.hardware_label(c.rate.gpu)} at ${c.rate.usd_per_gpu_hour:,.2f}/GPU-hour ({c.rate.table} table, "
             f"{c.rate.provider}). Lower is better. {_band_text(c)}")
-    return alt.LayerChart(layer=layers, width=WIDTH, height=HEIGHT, title=_title(title, [c.title, rate]),
+    sub = [c.title, rate, *(n for n in (_thin_text(c),) if n)]
+    return alt.LayerChart(layer=layers, width=WIDTH, height=HEIGHT, title=_title(title, sub),
                      description=f"{title} (log y), {c.title}")
 
 
@@ -506,14 +581,38 @@ def _crossover_layers(c: Comparison, crossings: list, rows) -> list:
     return _flag_layers(flags, "crossover", CROSSOVER_COLOUR, None)
 
 
+def _range_text(t) -> str:
+    r = t.ratio_range
+    return f"{fmt.fmt_ratio_range(r.low, r.high)}" if r is not None else fmt.DASH
+
+
+def _target_range_layer(c: Comparison, y_title: str) -> list:
+    """At each target, a bar from the smallest to the largest ratio when any one measurement is dropped."""
+    ts = [t for t in c.targets if t.ratio_range is not None]
+    if not ts:
+        return []
+    data = _data({"interactivity": [float(t.interactivity) for t in ts], "low": [t.ratio_range.low for t in ts],
+                  "high": [t.ratio_range.high for t in ts], "range": [_range_text(t) for t in ts]})
+    mark = {"type": "rule", "strokeWidth": 8, "opacity": 0.3, "strokeCap": "round",
+            "color": arm_colours(c.arms)[c.treatment]}
+    return [_chart(data, name="target_ranges", mark=mark, encoding={
+        "x": _field("interactivity"), "y": _field("low", title=y_title), "y2": {"field": "high"},
+        "tooltip": [_tip("interactivity", "Target (tok/s/user)", "quantitative", format=",.1f"),
+                    _tip("range", "Ratio if any one measurement is dropped")]})]
+
+
 def _target_ratio_layer(c: Comparison, base: str) -> list:
     """A diamond at each target's ratio (targets without a ratio get none)."""
-    marks = [(float(t.interactivity), float(t.ratio)) for t in c.targets if t.ratio is not None]
+    ts = [t for t in c.targets if t.ratio is not None]
+    marks = [(float(t.interactivity), float(t.ratio)) for t in ts]
     if not marks:
         return []
-    data = _data({"interactivity": [x for x, _ in marks], "ratio": [r for _, r in marks]})
+    data = _data({"interactivity": [x for x, _ in marks], "ratio": [r for _, r in marks],
+                  "range": [_range_text(t) for t in ts],
+                  "support": ["thin data (estimate)" if t.sparse_arms else "supported" for t in ts]})
     tips = [_tip("interactivity", "Target (tok/s/user)", "quantitative", format=",.1f"),
-            _tip("ratio", f"Ratio to {base}", "quantitative", format=".2f")]
+            _tip("ratio", f"Ratio to {base}", "quantitative", format=".2f"),
+            _tip("range", "If any one measurement is dropped"), _tip("support", "Data")]
     mark = {"type": "point", "shape": "diamond", "filled": True, "size": 100, "opacity": 1, "stroke": "white",
             "strokeWidth": 1, "color": arm_colours(c.arms)[c.treatment]}
     return [_chart(data, name="target_ratios", mark=mark,
@@ -531,14 +630,22 @@ def chart_ratio(c: Comparison) -> alt.LayerChart | alt.Chart:
         return _ratio_message(c, title, treat, base)
     low, high = float(c.band.low), float(c.band.high)
     ratios = _floats(ratio["ratio"])
+    ends = [v for t in c.targets if t.ratio_range is not None for v in (t.ratio_range.low, t.ratio_range.high)]
+    extra: dict = {}
+    split = {"detail": _field("arm", "nominal")}
+    if _thin(c):  # dashed wherever either arm's curve is an estimate
+        runs = _stretch_columns(ratio, lambda a: c.sparse_segments[a] + c.sparse_segments[c.baseline])
+        ratio = ratio.loc[runs["rows"]]
+        extra = {"run": runs["run"], "stretch": runs["stretch"]}
+        split = {"detail": _field("run", "nominal"), "strokeDash": _dash()}
     data = _data({"arm": [names.spec_label(a) for a in ratio["arm"]], "interactivity": _floats(ratio["interactivity"]),
-                  "ratio": ratios})
-    y = _y_log("ratio", f"{treat} ÷ {base} throughput per GPU", "format(datum.value, '.2~f') + '×'",
-               log_ticks([*ratios, 1.0], range(-3, 4)))
+                  "ratio": _floats(ratio["ratio"])} | extra)
+    y_title = f"{treat} ÷ {base} throughput per GPU"
+    y = _y_log("ratio", y_title, "format(datum.value, '.2~f') + '×'", log_ticks([*ratios, *ends, 1.0], range(-3, 4)))
     line = _chart(data, name="ratio", mark={"type": "line", "interpolate": "linear", "strokeWidth": 2.4,
                                                 "clip": True}, encoding={
         "x": _x((low, high), nice=False), "y": y, "color": _colour(c, legend=len(c.arms) > 2, arms=c.arms[:-1]),
-        "detail": _field("arm", "nominal"),
+        **split,
         "tooltip": [_tip("arm", "Spec decoding"),
                     _tip("interactivity", "Interactivity (tok/s/user)", "quantitative", format=",.1f"),
                     _tip("ratio", f"Ratio to {base}", "quantitative", format=".2f")]})
@@ -549,10 +656,13 @@ def chart_ratio(c: Comparison) -> alt.LayerChart | alt.Chart:
     crossings = _crossover_items(c, low, high)
     rows = place_labels(targets + [(x, s) for x, s in crossings if s is not None], low, high)
     layers = [line, *_parity_layers(), *_target_layers(c, rows[:len(targets)], targets),
-              *_crossover_layers(c, crossings, iter(rows[len(targets):])), *_target_ratio_layer(c, base)]
+              *_crossover_layers(c, crossings, iter(rows[len(targets):])), *_target_range_layer(c, y_title),
+              *_target_ratio_layer(c, base)]
     sub = (f"Above 1×, {treat} delivers more throughput per GPU than {base} at the same interactivity; "
-           "dashed: targets" + (", purple: crossovers." if c.crossovers else "."))
-    return alt.LayerChart(layer=layers, width=WIDTH, height=HEIGHT, title=_title(title, [c.title, sub]),
+           "dashed: targets" + (", purple: crossovers" if c.crossovers else "")
+           + "; bars: the ratio's range if any one measurement is dropped.")
+    sub = [c.title, sub, *(n for n in (_thin_text(c),) if n)]
+    return alt.LayerChart(layer=layers, width=WIDTH, height=HEIGHT, title=_title(title, sub),
                      description=f"{title} (log y), {c.title}")
 
 

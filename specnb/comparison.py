@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
-from . import costs, names
+from . import costs, names, support
 from .data import Dataset
 from .errors import UsageError
 from .frontier import Frontier, pareto_frontier
@@ -106,11 +106,23 @@ class Target:
     arms: dict
     winner: str | None  # arm with the highest throughput/GPU; None if tied or not comparable
     ratios: dict = field(default_factory=dict)  # every non-baseline arm's throughput / baseline's
+    support: dict = field(default_factory=dict)  # arm → support.Support: the knots its value is read between
+    ratio_ranges: dict = field(default_factory=dict)  # non-baseline arm → support.RatioRange (None without a ratio)
 
     @property
     def ratio(self) -> float | None:
         """The first (treatment) arm's throughput over the baseline's."""
         return next(iter(self.ratios.values()), None)
+
+    @property
+    def ratio_range(self) -> support.RatioRange | None:
+        """How far the first arm's ratio moves when any one knot of either frontier is dropped."""
+        return next(iter(self.ratio_ranges.values()), None)
+
+    @property
+    def sparse_arms(self) -> tuple:
+        """Arms whose value here rests on a sparse stretch of their frontier (see ``support``)."""
+        return tuple(a for a, s in self.support.items() if s.sparse)
 
 
 @dataclass(frozen=True)
@@ -221,6 +233,11 @@ class Comparison:
     @property
     def comparable(self) -> bool:
         return self.band is not None and bool(self.targets)
+
+    @property
+    def sparse_segments(self) -> dict:
+        """Per arm, the (left, right) interactivities of frontier stretches too thin to pin the curve down."""
+        return {arm: support.sparse_segments(self.frontiers[arm]) for arm in self.arms}
 
     @cached_property
     def priced_points(self) -> pd.DataFrame:
@@ -381,6 +398,18 @@ def find_crossovers(a: MonotoneCurve, b: MonotoneCurve, low: float, high: float,
         leader_above = name_a if above > 0 else name_b
         out.append(Crossover(float(r), leader_above, name_b if leader_above == name_a else name_a))
     return out
+
+
+def _with_support(results: list, frontiers: dict, points_by_arm: dict, arms: tuple, semantics: str) -> list:
+    """The targets with each arm's ``Support`` and each ratio's leave-one-out ``RatioRange`` (``support``)."""
+    if not results:
+        return results
+    xq = [t.interactivity for t in results]
+    tput = {a: np.array([t.arms[a].throughput_per_gpu for t in results]) for a in arms}
+    ranges = support.ratio_ranges(points_by_arm, arms, xq, tput, [t.ratios for t in results], semantics)
+    knots = {a: support.frontier_knots(frontiers[a]) for a in arms}
+    return [replace(t, support={a: support.value_support(knots[a], t.interactivity, t.arms[a].measured)
+                                for a in arms}, ratio_ranges=r) for t, r in zip(results, ranges, strict=True)]
 
 
 def _sample_curves(frontiers: dict, fitted: dict, arms: tuple, band: Band | None, rate: costs.Rate,
@@ -576,6 +605,7 @@ def compare(dataset: Dataset, model: str, hardware: str, precision: str, sequenc
         ratios = {a: (values[a].throughput_per_gpu / base_tput if _finite(values[a].throughput_per_gpu)
                       and _finite(base_tput) and base_tput > 0 else None) for a in arms[:-1]}
         results.append(Target(t, band.position(t), values, _winner(values), ratios))
+    results = _with_support(results, frontiers, points_by_arm, arms, semantics)
 
     crossings: list[Crossover] = []
     if band is not None:
@@ -646,7 +676,9 @@ def _to_dict(c: Comparison) -> dict:
         "crossovers": [_num(x.interactivity) for x in c.crossovers],
         "targets": [{"interactivity": _num(t.interactivity), "position": t.position, "winner": t.winner,
                      "ratio": _num(t.ratio), "ratios": {a: _num(r) for a, r in t.ratios.items()},
-                     "arms": {a: _arm_dict(v) for a, v in t.arms.items()}}
+                     "ratio_range": _range_dict(t.ratio_range),
+                     "ratio_ranges": {a: _range_dict(r) for a, r in t.ratio_ranges.items()},
+                     "arms": {a: {**_arm_dict(v), "support": t.support[a].to_dict()} for a, v in t.arms.items()}}
                     for t in c.targets],
         "crossover_details": [{"interactivity": _num(x.interactivity), "leader_above": x.leader_above,
                                "leader_below": x.leader_below} for x in c.crossovers],
@@ -657,15 +689,25 @@ def _to_dict(c: Comparison) -> dict:
         "engines_differ": c.engines_differ,
         "frontier_points": {a: int(c.frontiers[a].size) for a in c.arms},
         "metric_knots": {a: {m: len(mc.knots) for m, mc in c.metric_curves[a].items()} for a in c.arms},
+        "support_rule": {"sparse_factor": support.SPARSE_FACTOR, "measured_tolerance": support.MEASURED_TOLERANCE,
+                         "wide_range_factor": support.WIDE_RANGE_FACTOR},
+        "sparse_segments": {a: [list(s) for s in segs] for a, segs in c.sparse_segments.items()},
         "notes": list(c.notes),
         "provenance": c.provenance,
     }
 
 
+def _range_dict(r: support.RatioRange | None) -> dict | None:
+    return None if r is None else {k: _num(v) for k, v in r.to_dict().items()}
+
+
 FRAME_COLUMNS = ("model", "hardware", "precision", "isl", "osl", "semantics", "interactivity", "arm", "winner",
                  "throughput_per_gpu", "output_throughput_per_gpu", "input_throughput_per_gpu", "cost_per_mtok",
                  "token_type", "tokens_per_dollar", "tok_s_per_mw", "concurrency", "median_ttft_s", "median_e2el_s",
-                 "in_range", "clamped", "cost_table", "provider", "usd_per_gpu_hour", "kw_per_gpu")
+                 "in_range", "clamped", "cost_table", "provider", "usd_per_gpu_hour", "kw_per_gpu",
+                 "ratio", "ratio_low", "ratio_high", "support_grade",
+                 *(f"support_{side}_{k}" for side in ("left", "right")
+                   for k in ("interactivity", "throughput_per_gpu", "conc", "engine", "date")))
 
 
 def _to_frame(c: Comparison) -> pd.DataFrame:
@@ -685,5 +727,17 @@ def _to_frame(c: Comparison) -> pd.DataFrame:
                 "in_range": v.in_range, "clamped": v.clamped,
                 "cost_table": c.rate.table, "provider": c.rate.provider,
                 "usd_per_gpu_hour": c.rate.usd_per_gpu_hour, "kw_per_gpu": c.rate.kw_per_gpu,
-            })
+            } | _support_columns(t, arm))
     return pd.DataFrame(rows, columns=list(FRAME_COLUMNS))  # a header even when there is no matched target
+
+
+def _support_columns(t: Target, arm: str) -> dict:
+    """The CSV's ratio (on treatment rows), its leave-one-out range and the arm's support, flattened."""
+    r = t.ratio_ranges.get(arm)
+    s = t.support[arm]
+    out = {"ratio": t.ratios.get(arm), "ratio_low": r.low if r else None, "ratio_high": r.high if r else None,
+           "support_grade": s.grade or ""}
+    for side, knot in (("left", s.left), ("right", s.right)):
+        out |= {f"support_{side}_{k}": v for k, v in (knot.to_dict() if knot else dict.fromkeys(
+            ("interactivity", "throughput_per_gpu", "conc", "engine", "date"))).items()}
+    return out

@@ -85,3 +85,36 @@ def fmt_ratio(ratio: float) -> str:
 def fmt_pct(fraction: float) -> str:
     """A fraction as a whole percent: 0.876 → ``88 %``."""
     return f"{fraction * 100:.0f} %"
+
+
+THIN_MARK = "†"
+"""Marks a value that rests on thin data (support grade "sparse"): after the number, never instead of it."""
+
+
+def _ratio_end(ratio: float) -> str:
+    """A range end: like ``fmt_ratio``, with two significant digits below 1 (0.36×, not 0.4×)."""
+    return f"{ratio:.2g}×" if ratio < 1 else fmt_ratio(ratio)
+
+
+def fmt_ratio_range(low: float, high: float) -> str:
+    """``between 2.1× and 3.4×``."""
+    return f"between {_ratio_end(low)} and {_ratio_end(high)}"
+
+
+def fmt_knot_interactivity(x: float) -> str:
+    """A measured point's interactivity in a support note: whole tok/s/user, one decimal below 10."""
+    return f"{x:,.0f}" if x >= 10 else f"{x:.1f}"
+
+
+def fmt_support(target, grade, left, right) -> str:
+    """The interactivities a value at ``target`` is read between: ``at 74`` (measured: the nearest knot),
+    ``70–308``, ``70 (end)`` when clamped to a frontier end, a dash when there is no value
+    (``left``/``right``: the bracketing knots' interactivities, or None). Whole tok/s/user, one decimal below 10."""
+    if grade is None:
+        return DASH
+    ends = [x for x in (left, right) if x is not None]
+    if grade == "measured":
+        return f"at {fmt_knot_interactivity(min(ends, key=lambda x: abs(x - target)))}"
+    if len(ends) == 1:
+        return f"{fmt_knot_interactivity(ends[0])} (end)"
+    return f"{fmt_knot_interactivity(left)}–{fmt_knot_interactivity(right)}"

@@ -3,6 +3,10 @@
 A cost cannot fall by more than 100 %: when Off costs 8.4× as much, MTP "costs 88 % less per token
 (Off costs 8.4× as much)". A difference under 1 % is "essentially tied". Values outside an arm's
 measured range are never extrapolated and the text says so.
+
+Trust: where a ratio could move a lot if any single measurement were dropped (``RatioRange.wide``), the
+sentence states the range with it; where a value rests on thin data (support grade "sparse"), the sentence
+says so and names the measurements it lies between, instead of stating the number flat.
 """
 
 from __future__ import annotations
@@ -42,14 +46,51 @@ def _token_word(c: Comparison) -> str:
     return "tokens" if c.token_type == "total" else f"{c.token_type} tokens"
 
 
+def range_clause(t: Target, arm: str, *, inverted: bool = False) -> str:
+    """``, between 2.1× and 3.4× if any single measurement is dropped`` where that range is wide, else ``""``.
+    ``inverted``: the sentence states the baseline/arm ratio (the baseline leads)."""
+    r = t.ratio_ranges.get(arm)
+    if r is None or not r.wide:
+        return ""
+    r = r.inverted() if inverted else r
+    text = f", {fmt.fmt_ratio_range(r.low, r.high)} if any single measurement is dropped"
+    return text + (" (enough to change which leads)" if r.low < 1 < r.high else "")
+
+
+def thin_data(c: Comparison, t: Target, *, brief: bool = False) -> str | None:
+    """What the values at ``t`` that rest on thin data lie between, or None when none does; ``brief`` (for the
+    headline) leaves out the measured throughputs."""
+    parts = []
+    for arm in t.sparse_arms:
+        s = t.support[arm]
+        x = fmt.fmt_knot_interactivity
+        if s.left is not None and s.right is not None:
+            if brief:
+                parts.append(f"{_label(arm)}: nothing measured between {x(s.left.interactivity)} and "
+                             f"{x(s.right.interactivity)} tok/s/user")
+                continue
+            parts.append(f"{_label(arm)} was measured at {x(s.left.interactivity)} and {x(s.right.interactivity)} "
+                         f"tok/s/user but not in between ({fmt.fmt_throughput(s.left.throughput_per_gpu, decimals=0)}"
+                         f" and {fmt.fmt_throughput(s.right.throughput_per_gpu, decimals=0)} tok/s/GPU)")
+        else:
+            edge, side = (s.left, "above") if s.right is None else (s.right, "below")
+            parts.append(f"{_label(arm)}{':' if brief else ' has'} nothing measured {side} "
+                         f"{x(edge.interactivity)} tok/s/user")
+    return "; ".join(parts) or None
+
+
 def comparison_sentence(c: Comparison, t: Target, arm: str, base: str) -> str:
-    """Who wins at this target, by how much, in throughput and in cost."""
+    """Who wins at this target, by how much (and how far that could move), in throughput and in cost."""
     a, b = t.arms[arm].throughput_per_gpu, t.arms[base].throughput_per_gpu
     if abs(a / b - 1) < TIE_THRESHOLD:
-        return f"{_label(arm)} and {_label(base)} are essentially tied (within 1 %)."
+        r = t.ratio_ranges.get(arm)
+        spread = (f"; {_label(arm)}/{_label(base)} {fmt.fmt_ratio_range(r.low, r.high)} if any single measurement "
+                  "is dropped" if r is not None and r.wide else "")
+        return f"{_label(arm)} and {_label(base)} are essentially tied (within 1 %{spread})."
     win, lose = (arm, base) if a > b else (base, arm)
     ratio = max(a, b) / min(a, b)
-    gain = f"delivers {fmt.fmt_ratio(ratio)} the throughput per GPU (+{(ratio - 1) * 100:.0f} %)"
+    gain = (f"delivers {fmt.fmt_ratio(ratio)} the throughput per GPU (+{(ratio - 1) * 100:.0f} %)"
+            + range_clause(t, arm, inverted=win == base))
     cw, cl = t.arms[win].cost_per_mtok, t.arms[lose].cost_per_mtok
     if _has_rate(c) and math.isfinite(cw) and math.isfinite(cl):
         cost_ratio = cl / cw
@@ -78,6 +119,9 @@ def target_paragraph(c: Comparison, t: Target) -> str:
     sentences = [f"{where}: " + "; ".join(_delivers(c, a, t) for a in c.arms) + "."]
     for arm in c.arms[:-1]:
         sentences.append(comparison_sentence(c, t, arm, c.baseline))
+    thin = thin_data(c, t)
+    if thin:
+        sentences.append(f"Thin data ({fmt.THIN_MARK}): {thin}, so this comparison is an estimate.")
     return " ".join(sentences)
 
 
@@ -110,8 +154,10 @@ def headline(c: Comparison) -> str:
     mid = c.targets[len(c.targets) // 2]
     if not all(v.measured for v in mid.arms.values()):
         return f"At {fmt.fmt_interactivity(mid.interactivity)} tok/s/user one arm was not measured."
-    return (f"At {fmt.fmt_interactivity(mid.interactivity)} tok/s/user (mid-band): "
+    text = (f"At {fmt.fmt_interactivity(mid.interactivity)} tok/s/user (mid-band): "
             + comparison_sentence(c, mid, c.treatment, c.baseline))
+    thin = thin_data(c, mid, brief=True)
+    return f"{text[:-1]} — an estimate on thin data ({thin})." if thin else text
 
 
 def paragraphs(c: Comparison) -> list[str]:

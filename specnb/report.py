@@ -15,7 +15,7 @@ import re
 
 import pandas as pd
 
-from . import fmt, names, narrative
+from . import fmt, names, narrative, support
 from .comparison import Comparison
 from .table import comparison_html
 
@@ -61,10 +61,11 @@ def header(c: Comparison) -> Fragment:
         t, b = c.treatment, c.baseline
         vt, vb = mid.arms[t], mid.arms[b]
         if vt.measured and vb.measured:
-            cards.append(("Throughput per GPU", f"{fmt.fmt_ratio(mid.ratio)}" if mid.ratio else fmt.NOT_MEASURED,
+            cards.append(("Throughput per GPU", (f"{fmt.fmt_ratio(mid.ratio)}" if mid.ratio else fmt.NOT_MEASURED)
+                          + (_THIN if mid.sparse_arms else ""),
                           f"{_e(names.spec_label(t))} {_e(fmt.fmt_throughput(vt.throughput_per_gpu, decimals=0))} vs "
                           f"{_e(names.spec_label(b))} {_e(fmt.fmt_throughput(vb.throughput_per_gpu, decimals=0))} "
-                          "tok/s/GPU"))
+                          f"tok/s/GPU{_trust_lines(mid)}"))
             usd, kw = c.rate.usd_per_gpu_hour is not None, c.rate.kw_per_gpu is not None
             cards.append((f"Cost per million {c.token_type} tokens",
                           f"{_e(fmt.fmt_cost(vt.cost_per_mtok, rated=usd))} vs "
@@ -82,6 +83,20 @@ def header(c: Comparison) -> Fragment:
         f'<header class="specnb-header"><h1>{_e(c.title)}</h1><p class="specnb-sub">{sub}</p>'
         f'<p class="specnb-headline">{_e(narrative.headline(c))}</p>'
         f'<div class="specnb-cards">{card_html}</div></header>')
+
+
+_THIN = f' <span style="color:#a15c00;font-weight:400" title="thin data">{fmt.THIN_MARK}</span>'
+
+
+def _trust_lines(mid) -> str:
+    """Under the headline ratio: its leave-one-out range where wide, and a thin-data note where it applies."""
+    out = ""
+    r = mid.ratio_range
+    if r is not None and r.wide:
+        out += f"<br>{_e(fmt.fmt_ratio_range(r.low, r.high))} if any one measurement is dropped"
+    if mid.sparse_arms:
+        out += f"<br>{fmt.THIN_MARK} thin data: an estimate (see Findings)"
+    return out
 
 
 def caveat(c: Comparison) -> Fragment:
@@ -142,8 +157,47 @@ def methodology(c: Comparison) -> Fragment:
         f"<p><strong>Data:</strong> {prov.get('points', 0)} points (latest per line and concurrency), dated {_e(dates)}; "
         f"GitHub runs {_e(runs)}. Model ids read as {_e(names.model_label(c.config.model))}: "
         f"{_e(', '.join(prov.get('model_ids', [])) or '—')}.</p><ul class='specnb-files'>{files}</ul>"
+        f"{_support_method(c)}"
         f"<p><strong>Frontier points</strong> (the knots every number above is interpolated between):</p>"
         f"{frontier_table}</section>")
+
+
+def _support_method(c: Comparison) -> str:
+    """How grades and ratio ranges are made, the thin stretches of these frontiers, and each target's range."""
+    factor = f"{support.SPARSE_FACTOR:g}×"
+    rule = (f"<p><strong>Support and ranges.</strong> Each value is read off its arm's frontier between the "
+            "nearest measured points on either side (the table's last row). Within "
+            f"{support.MEASURED_TOLERANCE * 100:g} % of a measured point's interactivity it is <em>measured</em>; "
+            f"between points whose throughputs differ by more than {factor} it is <em>thin data</em> "
+            f"({fmt.THIN_MARK}), as is a value clamped to a frontier end (nothing measured on one side); otherwise it "
+            "is <em>interpolated</em>. "
+            "A frontier falls monotonically, so two measurements say only that the throughput between them lies "
+            f"between theirs: within {factor} that pins a value down whatever the curve's shape, beyond it the curve "
+            "there is an estimate (the width of the gap alone says less: a wide gap over a flat stretch is still "
+            "pinned down). The ratio's range drops each frontier point of either arm in turn, recomputes that arm's "
+            "frontier from its remaining points (a point the dropped one dominated may then join it), refits the "
+            "curve and reads the ratio again at the same interactivity; variants that no longer reach it are "
+            f"skipped. The range is stated with the ratio when its ends differ by more than "
+            f"{support.WIDE_RANGE_FACTOR:g}×.</p>")
+    stretches = []
+    for arm in c.arms:
+        f = c.frontiers[arm]
+        for left, right in c.sparse_segments[arm]:
+            i = int((f.x == left).argmax())
+            stretches.append(f"{_e(names.spec_label(arm))} {_e(fmt.fmt_knot_interactivity(left))}–"
+                             f"{_e(fmt.fmt_knot_interactivity(right))} tok/s/user "
+                             f"({_e(fmt.fmt_throughput(f.y[i], decimals=0))} → "
+                             f"{_e(fmt.fmt_throughput(f.y[i + 1], decimals=0))} tok/s/GPU)")
+    thin = ("<p><strong>Thin stretches</strong> (drawn dashed in the charts): " + "; ".join(stretches) + ".</p>"
+            if stretches else f"<p>No thin stretches: every pair of neighbouring frontier points is within {factor} "
+            "in throughput.</p>")
+    ranges = [f"{_e(fmt.fmt_interactivity(t.interactivity))} tok/s/user: {_e(fmt.fmt_ratio(t.ratio))}, "
+              f"{_e(fmt.fmt_ratio_range(t.ratio_range.low, t.ratio_range.high))} ({t.ratio_range.refits} refits"
+              + (f", {t.ratio_range.skipped} no longer reaching it" if t.ratio_range.skipped else "") + ")"
+              for t in c.targets if t.ratio_range is not None]
+    label = f"{_e(names.spec_label(c.treatment))}/{_e(names.spec_label(c.baseline))}"
+    return rule + thin + (f"<p><strong>{label} ratio without any one measurement:</strong> "
+                          + "; ".join(ranges) + ".</p>" if ranges else "")
 
 
 def _data_uri(text: str, mime: str) -> str:

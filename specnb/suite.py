@@ -1,7 +1,9 @@
 """The suite index: every configuration's status, headline and links, and the cross-configuration view.
 
 Reads ``suite.json`` (written by ``specnb build``) and each report's ``comparison.json``; it computes
-nothing new — the mid-band ratio is the one each comparison recorded.
+nothing new — the mid-band ratio, its leave-one-out range and its arms' support grades are the ones each
+comparison recorded. A ratio resting on thin data is marked ``†`` and left off the heatmap's colour scale
+(drawn grey), so a guess is never the darkest cell.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 
 from . import fmt, names
 from .report import Fragment
+from .support import SPARSE_FACTOR, WIDE_RANGE_FACTOR
 
 SUITE_FILE = "suite.json"
 
@@ -49,10 +52,33 @@ def mid_target(comp: dict) -> dict | None:
 
 
 def index_numbers(comp: dict) -> dict:
-    """The numbers of a ``comparison.json`` that the index shows (kept in its suite entry)."""
+    """The numbers of a ``comparison.json`` that the index shows (kept in its suite entry): the mid-band target
+    trimmed to its interactivity, ratio, ratio range and each arm's support grade, in the same shape."""
     mid = mid_target(comp)
-    return {"mid": {"interactivity": mid["interactivity"], "ratio": mid.get("ratio")} if mid else None,
+    if mid is None:
+        return {"mid": None, "crossovers": list(comp.get("crossovers", []))}
+    grades = {a: {"support": {"grade": (v.get("support") or {}).get("grade")}} for a, v in mid.get("arms", {}).items()}
+    return {"mid": {"interactivity": mid["interactivity"], "ratio": mid.get("ratio"),
+                    "ratio_range": mid.get("ratio_range"), "arms": grades},
             "crossovers": list(comp.get("crossovers", []))}
+
+
+def thin(mid: dict | None) -> bool:
+    """Whether a recorded target's ratio rests on thin data (an arm's support grade is "sparse")."""
+    return any((v.get("support") or {}).get("grade") == "sparse" for v in ((mid or {}).get("arms") or {}).values())
+
+
+def wide_range(mid: dict | None) -> dict | None:
+    """A recorded target's ratio range when its ends differ by more than ``WIDE_RANGE_FACTOR``, else None."""
+    r = (mid or {}).get("ratio_range")
+    return r if r and r.get("low") and r["high"] > WIDE_RANGE_FACTOR * r["low"] else None
+
+
+_MARK = f'<span style="color:#a15c00" title="thin data">{fmt.THIN_MARK}</span>'
+LEGEND = (f"{fmt.THIN_MARK} thin data: at mid-band one arm's value is read between measurements more than "
+          f"{SPARSE_FACTOR:g}× apart in throughput (or beyond its last one), so the ratio is an estimate; the heatmap "
+          "draws it grey, off the colour scale. A range under a ratio is where it moves if any single measurement "
+          "is dropped.")
 
 
 def header(s: Suite) -> Fragment:
@@ -83,15 +109,22 @@ def index_table(s: Suite) -> Fragment:
         mid = mid_target(comp)
         ratio = f"{fmt.fmt_ratio(mid['ratio'])}" if mid and mid.get("ratio") else "—"
         at = f" at {fmt.fmt_interactivity(mid['interactivity'])}" if mid else ""
+        mark = _MARK if mid and mid.get("ratio") and thin(mid) else ""
+        r = wide_range(mid) if mid and mid.get("ratio") else None
+        spread = (f'<br><span style="color:#5f6670;font-size:.85em">{_e(fmt.fmt_ratio_range(r["low"], r["high"]))}'
+                  "</span>" if r else "")
         # no matched comparison: no crossovers were looked for, so "none" would claim too much
         cross = (", ".join(f"~{x:.0f}" for x in comp.get("crossovers", [])) or "none") if mid else "—"
         links = " · ".join(f'<a href="{_e(e["slug"])}/{_e(f)}">{_e(f.split(".")[-1].upper())}</a>'
                            for f in e.get("files", []))
-        rows.append(f"<tr><td>{_e(name)}</td><td class='num'>{_e(ratio)}{_e(at)}</td><td class='num'>{_e(cross)}</td>"
+        rows.append(f"<tr><td>{_e(name)}</td><td class='num'>{_e(ratio)}{mark}{_e(at)}{spread}</td>"
+                    f"<td class='num'>{_e(cross)}</td>"
                     f"<td>{_e(e.get('headline', ''))}</td><td>{links}</td></tr>")
+    legend = (f'<p class="specnb-note">{_e(LEGEND)}</p>'
+              if any(e["status"] == "ok" and thin(mid_target(e["comparison"] or {})) for e in s.entries) else "")
     return Fragment('<table class="specnb-table specnb-index"><thead><tr><th>Configuration</th>'
                     '<th>MTP/Off throughput (mid-band, tok/s/user)</th><th>Crossover (tok/s/user)</th>'
-                    f'<th>Headline</th><th>Report</th></tr></thead><tbody>{"".join(rows)}</tbody></table>')
+                    f'<th>Headline</th><th>Report</th></tr></thead><tbody>{"".join(rows)}</tbody></table>{legend}')
 
 
 def ratio_records(s: Suite) -> list[dict]:
@@ -110,7 +143,9 @@ def ratio_records(s: Suite) -> list[dict]:
                     "row": names.hardware_label(cfg["hardware"]) if len(models) < 2 else
                     f"{names.model_label(cfg['model'])} · {names.hardware_label(cfg['hardware'])}",
                     "ratio": mid.get("ratio") if mid else None,
-                    "interactivity": mid.get("interactivity") if mid else None, "slug": e["slug"]})
+                    "interactivity": mid.get("interactivity") if mid else None, "slug": e["slug"],
+                    "thin": thin(mid), "range": fmt.fmt_ratio_range(r["low"], r["high"])
+                    if (r := (mid or {}).get("ratio_range")) else fmt.DASH})
     return out
 
 
@@ -119,37 +154,50 @@ def chart_heatmap(s: Suite):
     import pandas as pd
 
     frame = pd.DataFrame(ratio_records(s), columns=["hardware", "precision", "sequence", "model", "row", "ratio",
-                                                    "interactivity", "slug"])
+                                                    "interactivity", "slug", "thin", "range"])
     frame = frame[frame.ratio.notna()]
     if frame.empty:
         return alt.Chart(pd.DataFrame({"t": ["no comparable configurations"]})).mark_text().encode(text="t:N")
     frame["column"] = frame["precision"] + " · " + frame["sequence"]
-    frame["label"] = frame["ratio"].map(lambda r: fmt.fmt_ratio(r))
+    frame["label"] = [fmt.fmt_ratio(r) + (fmt.THIN_MARK if t else "") for r, t in zip(frame.ratio, frame.thin,
+                                                                                      strict=True)]
+    frame["data"] = ["thin data (estimate)" if t else "supported" for t in frame.thin]
     base = alt.Chart(frame).encode(
         x=alt.X("column:N", title="precision · ISL/OSL", sort="ascending", axis=alt.Axis(labelAngle=0)),
         y=alt.Y("row:N", title=None, sort="ascending", axis=alt.Axis(labelLimit=260)))
     # Symmetric around 1 on the log scale, so 1 is white, MTP ahead is blue and behind is red, whatever the
     # data's own extent (a suite of one report, or all above 1, must not paint a 2.8x lead white or red).
-    reach = max(float(frame.ratio.max()), 1 / float(frame.ratio.min()), 1.1)
-    scale = alt.Scale(type="log", scheme="redblue", domain=[1 / reach, reach], domainMid=1)
+    # The scale spans the well-supported ratios only: a ratio on thin data is drawn grey, so an estimate (a
+    # 28x read off a straight line across a 170-fold drop) neither becomes the darkest cell nor washes out the rest.
+    scaled = frame[~frame.thin] if (~frame.thin).any() else frame
+    reach = max(float(scaled.ratio.max()), 1 / float(scaled.ratio.min()), 1.1)
+    scale = alt.Scale(type="log", scheme="redblue", domain=[1 / reach, reach], domainMid=1, clamp=True)
+    tooltip = [alt.Tooltip("model:N"), alt.Tooltip("hardware:N"), alt.Tooltip("column:N", title="config"),
+               alt.Tooltip("ratio:Q", format=".2f", title="MTP/Off throughput"),
+               alt.Tooltip("interactivity:Q", title="at tok/s/user"),
+               alt.Tooltip("range:N", title="if any one measurement is dropped"), alt.Tooltip("data:N", title="data")]
     cells = base.mark_rect(stroke="white").encode(
         color=alt.Color("ratio:Q", title="MTP/Off", scale=scale, legend=alt.Legend(format=".2~f")),
-        tooltip=[alt.Tooltip("model:N"), alt.Tooltip("hardware:N"), alt.Tooltip("column:N", title="config"),
-                 alt.Tooltip("ratio:Q", format=".2f", title="MTP/Off throughput"),
-                 alt.Tooltip("interactivity:Q", title="at tok/s/user")])
-    text = base.mark_text(fontSize=12).encode(text="label:N")
-    return (cells + text).properties(width=520, height=28 * frame.row.nunique(),
-                                     title="MTP/Off throughput per GPU at mid-band (above 1: MTP ahead)")
+        tooltip=tooltip).transform_filter("!datum.thin")
+    thin_cells = base.mark_rect(stroke="#b9bec5", strokeDash=[3, 2], fill="#f1f2f4").encode(
+        tooltip=tooltip).transform_filter("datum.thin")
+    text = base.mark_text(fontSize=12).encode(
+        text="label:N", color=alt.condition("datum.thin", alt.value("#6b7280"), alt.value("#111111")))
+    title = alt.TitleParams("MTP/Off throughput per GPU at mid-band (above 1: MTP ahead)",
+                            subtitle=[f"Grey, {fmt.THIN_MARK}: thin data (an estimate), off the colour scale."]
+                            if frame.thin.any() else [], anchor="start")
+    return (cells + thin_cells + text).properties(width=520, height=28 * frame.row.nunique(), title=title)
 
 
 def ratio_table(s: Suite) -> Fragment:
     recs = [r for r in ratio_records(s) if r["ratio"] is not None]
     cols = sorted({(r["precision"], r["sequence"]) for r in recs})
     rows = sorted({r["row"] for r in recs})
-    lookup = {(r["row"], r["precision"], r["sequence"]): r["ratio"] for r in recs}
+    lookup = {(r["row"], r["precision"], r["sequence"]): r for r in recs}
     head = "".join(f"<th>{_e(p)} · {_e(q)}</th>" for p, q in cols)
     body = "".join("<tr><td class='metric'>" + _e(h) + "</td>" + "".join(
-        f"<td>{_e(fmt.fmt_ratio(lookup[(h, p, q)]))}</td>" if (h, p, q) in lookup else "<td>—</td>" for p, q in cols)
+        f"<td>{_e(fmt.fmt_ratio(lookup[(h, p, q)]['ratio']))}{_MARK if lookup[(h, p, q)]['thin'] else ''}</td>"
+        if (h, p, q) in lookup else "<td>—</td>" for p, q in cols)
         + "</tr>" for h in rows)
     first = "Hardware" if all(r["row"] == r["hardware"] for r in recs) else "Model · hardware"
     return Fragment(f'<table class="specnb-table"><thead><tr><th class="metric">{first}</th>{head}</tr></thead>'

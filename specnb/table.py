@@ -2,6 +2,9 @@
 
 Rendered as HTML (Jupyter ``_repr_html_`` and reports; every data-derived string escaped) and as
 plain text for the terminal. Cells read values from the ``Comparison``; formatting comes from ``fmt``.
+An arm's column at a target whose values rest on thin data (support grade "sparse") gets one small ``†``, in
+its header and on the last row, which names the measurements each value is read between; the numbers stay as
+they are, and the legend says what ``†`` means.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from dataclasses import dataclass
 
 from . import fmt, names
 from .comparison import TIE_THRESHOLD, ArmValues, Comparison, Target
+from .support import SPARSE_FACTOR
 
 
 @dataclass(frozen=True)
@@ -56,8 +60,17 @@ def best_arm(row: Row, t: Target) -> str | None:
     return ranked[0][0]
 
 
+SUPPORT_LABEL = "Nearest measurements (tok/s/user)"
+
+
+def _sparse(t: Target, arm: str) -> bool:
+    s = t.support.get(arm)
+    return bool(s and s.sparse)
+
+
 def matrix(c: Comparison) -> list[dict]:
-    """Row label, then per (target, arm) the formatted text and whether it is the winner."""
+    """Row label, then per (target, arm) the formatted text, whether it is the winner and whether it rests on
+    thin data; the last row names the measurements each value is read between."""
     out = []
     for row in rows_for(c):
         cells = []
@@ -66,10 +79,31 @@ def matrix(c: Comparison) -> list[dict]:
             for arm in c.arms:
                 v = t.arms[arm]
                 text = row.text(v)
+                measured = v.measured and text != fmt.NOT_MEASURED
                 cells.append({"target": t.interactivity, "arm": arm, "text": text, "best": arm == best,
-                              "measured": v.measured and text != fmt.NOT_MEASURED, "clamped": v.clamped})
+                              "measured": measured, "clamped": v.clamped, "sparse": measured and _sparse(t, arm)})
         out.append({"label": row.label, "cells": cells})
+    out.append({"label": SUPPORT_LABEL, "support": True, "cells": [
+        {"target": t.interactivity, "arm": arm, "text": _support_text(t, arm), "best": False,
+         "measured": t.arms[arm].measured, "clamped": False, "sparse": _sparse(t, arm)}
+        for t in c.targets for arm in c.arms]})
     return out
+
+
+def _support_text(t: Target, arm: str) -> str:
+    s = t.support.get(arm)
+    if s is None:
+        return fmt.DASH
+    return fmt.fmt_support(t.interactivity, s.grade, s.left.interactivity if s.left else None,
+                           s.right.interactivity if s.right else None)
+
+
+def thin_legend(c: Comparison) -> str | None:
+    """What ``†`` means, when some value of the table carries it."""
+    if not any(t.sparse_arms for t in c.targets):
+        return None
+    return (f"{fmt.THIN_MARK} thin data: the nearest measurements on either side differ more than "
+            f"{SPARSE_FACTOR:g}× in throughput (or lie on one side only), so the value between them is an estimate.")
 
 
 TABLE_CSS = """
@@ -81,7 +115,11 @@ table.specnb-table th.metric,table.specnb-table td.metric{text-align:left}
 table.specnb-table td.best{font-weight:700;background:#e8f4ea}
 table.specnb-table td.best::after{content:" ✓";color:#1b7f3b}
 table.specnb-table td.missing{color:#8a8f98;font-style:italic}
-table.specnb-table caption{caption-side:bottom;text-align:left;color:#555;font-size:12px;padding-top:4px}
+table.specnb-table caption{caption-side:bottom;text-align:left;color:#555;font-size:12px;padding-top:4px;
+white-space:normal}
+table.specnb-table .thin{color:#a15c00;font-weight:400;padding-left:1px}
+table.specnb-table tr.support td{color:#5f6670;font-size:.92em;border-top:2px solid #d0d4da}
+div.specnb-comparison{break-inside:avoid}
 .specnb-table-print{display:none}
 </style>
 """
@@ -107,6 +145,9 @@ def comparison_html(c: Comparison, *, include_css: bool = True) -> str:
                f"(differences under 1 % are not marked); {esc(c.semantics)} semantics.")
     if any(v.clamped for t in c.targets for v in t.arms.values()):
         caption += " * clamped to the frontier end (inferencex semantics)."
+    legend = thin_legend(c)
+    if legend:
+        caption += f"<br>{esc(legend)}"
     rows = matrix(c)
     wide = _table(c, range(len(c.targets)), rows, caption)
     per_table = max(1, PRINT_COLUMNS // len(c.arms))
@@ -120,6 +161,9 @@ def comparison_html(c: Comparison, *, include_css: bool = True) -> str:
     return css + f'<div class="specnb-table-screen">{wide}</div><div class="specnb-table-print">{printed}</div>'
 
 
+_THIN_HTML = f'<span class="thin" title="thin data">{fmt.THIN_MARK}</span>'
+
+
 def _table(c: Comparison, targets: range, rows: list[dict], caption: str) -> str:
     """One ``<table>`` of the comparison for the targets at ``targets`` (indexes into ``c.targets``)."""
     esc = html.escape
@@ -127,7 +171,8 @@ def _table(c: Comparison, targets: range, rows: list[dict], caption: str) -> str
     head1 = '<th class="metric" rowspan="2">Metric</th>' + "".join(
         f'<th colspan="{arms}">{esc(fmt.fmt_interactivity(c.targets[i].interactivity))} tok/s/user</th>'
         for i in targets)
-    head2 = "".join(f"<th>{esc(names.spec_label(a))}</th>" for _i in targets for a in c.arms)
+    head2 = "".join(f"<th>{esc(names.spec_label(a))}{_THIN_HTML if _sparse(c.targets[i], a) else ''}</th>"
+                    for i in targets for a in c.arms)
     body = []
     for row in rows:
         tds = []
@@ -135,11 +180,14 @@ def _table(c: Comparison, targets: range, rows: list[dict], caption: str) -> str
             for cell in row["cells"][i * arms:(i + 1) * arms]:
                 cls = "best" if cell["best"] else ("missing" if not cell["measured"] else "")
                 mark = "*" if cell["clamped"] else ""
-                tds.append(f'<td class="{cls}">{esc(cell["text"])}{mark}</td>')
-        body.append(f'<tr><td class="metric">{esc(row["label"])}</td>{"".join(tds)}</tr>')
+                thin = _THIN_HTML if cell["sparse"] and row.get("support") else ""
+                tds.append(f'<td class="{cls}">{esc(cell["text"])}{mark}{thin}</td>')
+        tr = '<tr class="support">' if row.get("support") else "<tr>"
+        body.append(f'{tr}<td class="metric">{esc(row["label"])}</td>{"".join(tds)}</tr>')
     cap = f"<caption>{caption}</caption>" if caption else ""
-    return (f'<table class="specnb-table">{cap}'
-            f"<thead><tr>{head1}</tr><tr>{head2}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+    # one block with its caption (the legend), so that print never leaves the caption on the next page
+    return (f'<div class="specnb-comparison"><table class="specnb-table">{cap}'
+            f"<thead><tr>{head1}</tr><tr>{head2}</tr></thead><tbody>{''.join(body)}</tbody></table></div>")
 
 
 def terminal_table(c: Comparison) -> str:
@@ -147,10 +195,12 @@ def terminal_table(c: Comparison) -> str:
     if not c.comparable:
         return "No matched comparison."
     header = ["Metric"] + [f"{fmt.fmt_interactivity(t.interactivity)} {names.spec_label(a)}"
-                           for t in c.targets for a in c.arms]
+                           + (fmt.THIN_MARK if _sparse(t, a) else "") for t in c.targets for a in c.arms]
     lines = [header]
     for row in matrix(c):
-        lines.append([row["label"]] + [cell["text"] + (" ✓" if cell["best"] else "") + ("*" if cell["clamped"] else "")
+        lines.append([row["label"]] + [cell["text"] + ("*" if cell["clamped"] else "")
+                                       + (fmt.THIN_MARK if cell["sparse"] and row.get("support") else "")
+                                       + (" ✓" if cell["best"] else "")
                                        for cell in row["cells"]])
     widths = [max(len(r[i]) for r in lines) for i in range(len(header))]
     rendered = []
@@ -159,4 +209,5 @@ def terminal_table(c: Comparison) -> str:
                                   for i, cell in enumerate(r)))
         if n == 0:
             rendered.append("  ".join("-" * w for w in widths))
-    return "\n".join(rendered)
+    legend = thin_legend(c)
+    return "\n".join(rendered + ([legend] if legend else []))

@@ -158,7 +158,9 @@ def test_index_numbers_without_json_files(built, tmp_path):
     full = json.loads((out / TWO[0] / "comparison.json").read_text())
     mid = full["targets"][len(full["targets"]) // 2]
     (entry,) = json.loads((tmp_path / "suite.json").read_text())["entries"]
-    assert entry["mid"] == {"interactivity": mid["interactivity"], "ratio": mid["ratio"]}
+    assert entry["mid"] == {"interactivity": mid["interactivity"], "ratio": mid["ratio"],  # with its support grades
+                            "ratio_range": mid["ratio_range"],  # and range (issue 10)
+                            "arms": {a: {"support": {"grade": v["support"]["grade"]}} for a, v in mid["arms"].items()}}
     assert entry["crossovers"] == full["crossovers"]
     index = (tmp_path / "index.html").read_text()
     assert f"{fmt.fmt_ratio(mid['ratio'])} at {fmt.fmt_interactivity(mid['interactivity'])}" in index

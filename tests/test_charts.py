@@ -18,7 +18,7 @@ from conftest import ROOT
 from rows import api_row, write
 
 import specnb
-from specnb import comparison
+from specnb import comparison, support
 
 alt = pytest.importorskip("altair")
 vlc = pytest.importorskip("vl_convert")
@@ -84,6 +84,26 @@ def total(counts: Counter, prefix: str) -> int:
     return sum(n for name, n in counts.items() if name.startswith(prefix))
 
 
+def curve_runs(c) -> int:
+    """Lines drawn for the frontier curves: per arm, one per maximal run of knot intervals that are all thin (more
+    than SPARSE_FACTOR apart in throughput) or all not."""
+    out = 0
+    for arm in c.arms:
+        f = c.frontiers[arm]
+        if f.size < 2:
+            continue
+        thin = [f.y[i] > support.SPARSE_FACTOR * f.y[i + 1] for i in range(f.size - 1)]
+        out += 1 + sum(a != b for a, b in zip(thin, thin[1:], strict=False))
+    return out
+
+
+def dashed_paths(chart, layer: str) -> int:
+    svg = vlc.vegalite_to_svg(chart.to_json(), allowed_base_urls=[])
+    return sum(1 for group in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}g")
+               if f"{layer}_marks" in group.get("class", "").split()
+               for path in group if (path.get("stroke-dasharray") or "").replace(" ", ",") == "5,4")
+
+
 def measured_values(c) -> int:
     return sum(1 for t in c.targets for v in t.arms.values() if v.measured)
 
@@ -99,7 +119,7 @@ def test_throughput_chart_draws_every_point_curve_band_and_target(b200, b200_cha
     p = b200.priced_points
     assert drawn["points_frontier"] + drawn["points_dominated"] == len(p)
     assert drawn["points_frontier"] == int(p["on_frontier"].sum())
-    assert drawn["curves"] == len(b200.arms)
+    assert drawn["curves"] == curve_runs(b200)  # one line per run of thin or well-measured stretches
     assert drawn["band"] == 1
     assert total(drawn, "target_rules") == len(b200.targets) == 3
     assert total(drawn, "target_labels") == len(b200.targets)
@@ -144,7 +164,10 @@ def test_cost_chart_names_the_token_type(bundled):
 def test_ratio_chart_has_parity_targets_and_labels(b200, b200_charts):
     chart = b200_charts["ratio"]
     drawn = rendered(chart)
-    assert drawn["ratio"] == 1 and drawn["parity"] == 1 and drawn["parity_label"] == 1
+    # the band's only thin stretch is MTP's cliff, 74 -> 81 tok/s/user (7,111 -> 1,661 tok/s/GPU): solid, dashed, solid
+    assert b200.sparse_segments == {"mtp": (pytest.approx((74.04, 80.61), abs=0.01),), "none": ()}
+    assert drawn["ratio"] == 3 and dashed_paths(chart, "ratio") == 1
+    assert drawn["parity"] == 1 and drawn["parity_label"] == 1
     assert total(drawn, "target_rules") == len(b200.targets)
     assert drawn["target_ratios"] == sum(t.ratio is not None for t in b200.targets)
     assert total(drawn, "crossover_rules") == len(b200.crossovers) == 0
@@ -229,7 +252,8 @@ def test_suite_heatmap_is_valid_vega_lite(bundled):
         scale = spec["layer"][0]["encoding"]["color"]["scale"]
         low, high = scale["domain"]
         assert scale["domainMid"] == 1 and abs(low * high - 1) < 1e-12 and high > 1
-        ratios = [r["ratio"] for r in suite.ratio_records(s) if r["ratio"] is not None]
+        recs = [r for r in suite.ratio_records(s) if r["ratio"] is not None]
+        ratios = [r["ratio"] for r in recs if not r["thin"]] or [r["ratio"] for r in recs]  # thin ones are grey
         assert low <= min(ratios) and max(ratios) <= high
 
 
@@ -435,3 +459,59 @@ def test_log_ticks_density_follows_the_span():
     assert charts.log_ticks([40, 12500], range(1, 4)) == [10, 20, 50, 100, 200, 500, 1000, 2000, 5000]
     narrow = charts.log_ticks([0.9, 1.3], range(0, 1))
     assert 1.1 in narrow and 1.2 in narrow
+
+
+def test_thin_stretches_are_dashed_exactly_where_support_is_sparse(bundled):
+    """GB300 FP4 1k/1k (issue 10): MTP's only stretch, 70 → 308 tok/s/user (11,997 → 71 tok/s/GPU), is dashed,
+    and so are Off's thin stretches; every dashed sample lies inside a sparse segment, every solid one outside."""
+    c = specnb.compare("dsr1", "gb300", "fp4", "1k/1k", data=bundled)
+    chart = charts.chart_throughput(c)
+    spec = chart.to_dict()
+    curves = next(layer for layer in spec["layer"] if layer.get("name") == "curves")
+    assert curves["encoding"]["strokeDash"]["legend"]["values"] == [charts.THIN_STRETCH]
+    rows = spec["datasets"][curves["data"]["name"]]
+    label = {"MTP": "mtp", "Off": "none"}
+    for row in rows:
+        x, spans = row["interactivity"], c.sparse_segments[label[row["arm"]]]
+        inside = any(lo <= x <= hi for lo, hi in spans)
+        strictly = any(lo < x < hi for lo, hi in spans)
+        assert (row["stretch"] == charts.THIN_STRETCH and inside) or (row["stretch"] != charts.THIN_STRETCH
+                                                                       and not strictly)
+    thin_runs = sum(len(c.sparse_segments[a]) for a in c.arms) - 1  # Off's 15-60 and 60-73 join into one run
+    assert dashed_paths(chart, "curves") == thin_runs == 3
+    assert "thin data" in json.dumps(spec["title"])
+    assert dashed_paths(charts.chart_cost(c), "curves") == thin_runs
+
+
+def test_ratio_chart_dashes_thin_stretches_and_bars_each_range(bundled):
+    c = specnb.compare("dsr1", "h100", "fp8", "1k/1k", data=bundled)
+    chart = charts.chart_ratio(c)
+    drawn = rendered(chart)
+    assert drawn["target_ranges"] == sum(t.ratio_range is not None for t in c.targets) == 3
+    spec = chart.to_dict()
+    bars = next(layer for layer in spec["layer"] if layer.get("name") == "target_ranges")
+    values = spec["datasets"][bars["data"]["name"]]
+    assert [(v["low"], v["high"]) for v in values] == [(t.ratio_range.low, t.ratio_range.high) for t in c.targets]
+    assert dashed_paths(chart, "ratio") >= 1
+
+
+def test_no_thin_stretch_draws_the_curves_as_before(tmp_path):
+    """Every neighbouring pair within 3x: one solid line per arm, no dash channel, no thin-data note."""
+    c = synthetic(tmp_path, arm_rows("mtp", [(20, 1000, 64), (40, 800, 32), (60, 500, 16)])
+                  + arm_rows("none", [(10, 1500, 128), (30, 900, 64), (50, 400, 8)]))
+    spec = charts.chart_throughput(c).to_dict()
+    curves = next(layer for layer in spec["layer"] if layer.get("name") == "curves")
+    assert "strokeDash" not in curves["encoding"] and "thin data" not in json.dumps(spec["title"])
+    assert rendered(charts.chart_throughput(c))["curves"] == 2
+
+
+@pytest.mark.parametrize("xs, spans, runs", [
+    ([1, 2, 3, 4], (), [([0, 1, 2, 3], False)]),
+    ([1, 2, 3, 4], ((2, 3),), [([0, 1], False), ([1, 2], True), ([2, 3], False)]),
+    ([1, 2, 3, 4], ((1, 2), (2, 4)), [([0, 1, 2, 3], True)]),
+    ([1, 1.5, 2, 3], ((1, 2),), [([0, 1, 2], True), ([2, 3], False)]),
+    ([5], (), [([0], False)]),
+    ([], (), []),
+])
+def test_thin_runs_share_their_boundary_sample(xs, spans, runs):
+    assert charts.thin_runs(xs, spans) == runs

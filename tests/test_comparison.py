@@ -202,7 +202,7 @@ def test_wide_table_also_comes_in_print_sized_parts(bundled):
     from specnb.table import PRINT_COLUMNS, comparison_html
 
     narrow = specnb.compare("dsr1", "b200", "fp4", "1k/1k", data=bundled)
-    assert comparison_html(narrow, include_css=False).startswith("<table")
+    assert comparison_html(narrow, include_css=False).startswith('<div class="specnb-comparison"><table')
     assert comparison_html(narrow).count("<table") == 1
     wide = specnb.compare("dsr1", "b200", "fp4", "1k/1k", data=bundled, targets=[40, 60, 80, 100, 120, 140, 160])
     out = comparison_html(wide, include_css=False)

@@ -21,3 +21,19 @@ def test_present_values():
     assert fmt.fmt_cost(0.17264) == "$0.173" and fmt.fmt_cost(12.345) == "$12.35"
     assert fmt.fmt_power(1446636.4) == "1,446,636" and fmt.fmt_tokens_per_dollar(2e6) == "2,000,000"
     assert fmt.fmt_seconds(math.nan) == fmt.NOT_MEASURED and fmt.fmt_concurrency(None) == fmt.NOT_MEASURED
+
+
+@pytest.mark.parametrize("low, high, text", [(2.1, 3.4, "between 2.1× and 3.4×"),
+                                             (0.36, 2.02, "between 0.36× and 2.0×"),
+                                             (0.015, 123.0, "between 0.015× and 123×")])
+def test_fmt_ratio_range(low, high, text):
+    assert fmt.fmt_ratio_range(low, high) == text
+
+
+@pytest.mark.parametrize("args, text", [
+    ((115, "sparse", 70.39, 308.17), "70–308"), ((93, "measured", 73.2, 93.9), "at 94"),
+    ((73.5, "measured", 73.2, 93.9), "at 73"), ((5.0, "interpolated", 4.56, 5.5), "4.6–5.5"),
+    ((60, "sparse", None, 70.4), "70 (end)"), ((60, None, None, 70.4), "—"), ((1200, "interpolated", 1100, 1500),
+                                                                            "1,100–1,500")])
+def test_fmt_support(args, text):
+    assert fmt.fmt_support(*args) == text

@@ -54,3 +54,43 @@ def test_caveat_only_when_engines_differ(tmp_path):
 def test_fmt_pct(value, text):
     from specnb.fmt import fmt_pct
     assert fmt_pct(value) == text
+
+
+def test_wide_range_and_thin_data_are_said_with_the_ratio(tmp_path):
+    """Issue 10: MTP leads 1.3x at 50 tok/s/user, but without one measurement the ratio is 0.89x; and MTP's
+    value is read between measurements 5x apart in throughput."""
+    from test_support import promotion_case
+
+    c = promotion_case(tmp_path)
+    text = narrative.target_paragraph(c, c.targets[0])
+    assert ("delivers 1.3× the throughput per GPU (+33 %), between 0.89× and 1.3× if any single measurement is "
+            "dropped (enough to change which leads).") in text
+    assert text.endswith("Thin data (†): MTP was measured at 20 and 60 tok/s/user but not in between (1,000 and "
+                         "200 tok/s/GPU), so this comparison is an estimate.")
+    head = narrative.headline(c)
+    assert head.endswith("— an estimate on thin data (MTP: nothing measured between 20 and 60 tok/s/user).")
+
+
+def test_range_follows_the_winner(tmp_path):
+    """When the baseline leads, the range is stated for baseline/treatment (the ratio the sentence names)."""
+    ds = specnb.load(write(tmp_path / "d.json", arm_rows("mtp", [(20, 1000, 64), (40, 700, 16), (60, 500, 4)])
+                           + arm_rows("none", [(20, 1400, 64), (38, 1300, 16), (42, 400, 8), (60, 300, 4)])))
+    c = run(ds, targets=[40])
+    t = c.targets[0]
+    r = t.ratio_range
+    assert t.winner == "none" and r.wide
+    text = narrative.comparison_sentence(c, t, "mtp", "none")
+    assert text.startswith("Off costs") and f"between {1 / r.high:.2g}× and {1 / r.low:.1f}× if any single" in text
+
+
+def test_bundled_headlines(bundled):
+    """B200 FP4 1k/1k: supported, range wide; MI355X FP8 8k/1k: range narrow, stated flat; GB300 FP4: thin."""
+    b200 = narrative.headline(specnb.compare("dsr1", "b200", "fp4", "1k/1k", data=bundled))
+    assert b200.endswith("delivers 2.8× the throughput per GPU (+185 %), between 1.7× and 3.6× if any single "
+                         "measurement is dropped.")
+    mi = narrative.headline(specnb.compare("dsr1", "mi355x", "fp8", "8k/1k", data=bundled))
+    assert mi.endswith("delivers 3.2× the throughput per GPU (+218 %).")
+    gb = narrative.headline(specnb.compare("dsr1", "gb300", "fp4", "1k/1k", data=bundled))
+    assert "delivers 28× the throughput per GPU" in gb and gb.endswith(
+        "— an estimate on thin data (MTP: nothing measured between 70 and 308 tok/s/user; Off: nothing measured "
+        "between 94 and 154 tok/s/user).")

@@ -3,6 +3,8 @@
 import json
 import re
 
+import pytest
+
 import specnb
 from specnb import fmt, report, suite
 
@@ -42,3 +44,48 @@ def test_two_models_of_one_hardware_keep_their_own_cells(bundled):
     single = suite.Suite(None, (entry(r1),), {})
     assert [r["row"] for r in suite.ratio_records(single)] == ["B200"]
     assert "<th class=\"metric\">Hardware</th>" in str(suite.ratio_table(single))
+
+
+def summary_entry(c) -> dict:
+    """The suite entry an HTML-only build keeps (no comparison.json): what ``load_suite`` falls back on."""
+    comp = json.loads(report.comparison_json_text(c))
+    numbers = suite.index_numbers(comp)
+    return {"status": "ok", "slug": c.config.slug, "config": comp["config"], "files": ["report.html"],
+            "headline": "", "comparison": {"targets": [numbers["mid"]], "crossovers": numbers["crossovers"]}}
+
+
+def test_thin_ratios_are_marked_and_never_the_darkest_cell(bundled):
+    """Issue 10: GB300 FP4 1k/1k's 28x and GB300 FP8 1k/1k's 21x rest on thin data. The index marks them (with and
+    without comparison.json), the heatmap draws them grey, off a colour scale fitted to the supported ratios;
+    B200 FP4 1k/1k's mid-band ratio is supported and coloured."""
+    fp4 = specnb.compare("dsr1", "gb300", "fp4", "1k/1k", data=bundled)
+    fp8 = specnb.compare("dsr1", "gb300", "fp8", "1k/1k", data=bundled)
+    b200 = specnb.compare("dsr1", "b200", "fp4", "1k/1k", data=bundled)
+    for make in (entry, summary_entry):
+        s = suite.Suite(None, (make(fp4), make(fp8), make(b200)), {})
+        recs = {r["slug"]: r for r in suite.ratio_records(s)}
+        assert [recs[c.config.slug]["thin"] for c in (fp4, fp8, b200)] == [True, True, False]
+        html = str(suite.index_table(s))
+        cells = [re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)[1] for row in re.findall(r"<tr>(.*?)</tr>", html,
+                                                                                         re.S)[1:]]
+        assert fmt.THIN_MARK in cells[0] and fmt.THIN_MARK in cells[1] and fmt.THIN_MARK not in cells[2]
+        assert "between 3.8× and 27×" in cells[1]  # GB300 FP8's range is wide, so it is shown
+        assert "thin data" in html
+        spec = suite.chart_heatmap(s).to_dict(validate=True)
+        coloured, grey, text = spec["layer"]
+        assert coloured["transform"] == [{"filter": "!datum.thin"}] and grey["transform"] == [{"filter": "datum.thin"}]
+        assert grey["mark"]["fill"] == "#f1f2f4" and "color" not in grey["encoding"]
+        domain = coloured["encoding"]["color"]["scale"]["domain"]
+        assert domain[1] == pytest.approx(b200.targets[1].ratio)  # fitted to the supported ratio, not to 28x
+        labels = {row["slug"]: row["label"] for row in spec["datasets"][spec["data"]["name"]]}
+        assert labels[fp4.config.slug] == f"28×{fmt.THIN_MARK}" and labels[b200.config.slug] == "2.8×"
+        assert fmt.THIN_MARK in str(suite.ratio_table(s))
+
+
+def test_index_numbers_keep_grades_and_range(bundled):
+    c = specnb.compare("dsr1", "gb300", "fp8", "1k/1k", data=bundled)
+    mid = suite.index_numbers(json.loads(report.comparison_json_text(c)))["mid"]
+    assert mid["arms"] == {"mtp": {"support": {"grade": "sparse"}}, "none": {"support": {"grade": "sparse"}}}
+    assert mid["ratio_range"]["low"] == pytest.approx(c.targets[1].ratio_range.low)
+    assert suite.thin(mid) and suite.wide_range(mid)
+    assert not suite.thin({"interactivity": 5, "ratio": 2.0})  # a suite.json written before issue 10
