@@ -155,7 +155,9 @@ def cmd_export(args) -> int:
 def cmd_build(args) -> int:
     from .build import run_build_command
 
-    return run_build_command(args)
+    return run_build_command(args, meta=_key_values(args.meta, "--meta", numeric=False),
+                             gpu_cost=_key_values(args.gpu_cost, "--gpu-cost", numeric=True),
+                             gpu_kw=_key_values(args.gpu_kw, "--gpu-kw", numeric=True))
 
 
 def parser() -> argparse.ArgumentParser:
