@@ -155,7 +155,7 @@ def interrupt(out: Path, sig: int):
     import psutil
 
     before = {p: p.stat().st_mtime_ns for p in out.glob("*/.build.json")}
-    proc = subprocess.Popen(build_argv(out, "--force", "--jobs", "1", "--format", "html,json",
+    proc = subprocess.Popen(build_argv(out, "--force", "--jobs", "2", "--format", "html,json",
                                        *[a for s in THREE for a in ("--only", s)]),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     me = psutil.Process(proc.pid)
@@ -176,7 +176,7 @@ def interrupt(out: Path, sig: int):
         pass
     os.kill(proc.pid, sig)
     stdout, stderr = proc.communicate(timeout=60)
-    # Kernels and export workers: gone on their own after SIGINT; after SIGKILL we end the ones we started.
+    # Worker processes: gone on their own after SIGINT; after SIGKILL they notice the build is gone.
     deadline = time.monotonic() + 15
     alive = [k for k in kids if psutil.pid_exists(k)]
     while alive and time.monotonic() < deadline:
@@ -226,18 +226,19 @@ def test_interrupted_build_keeps_every_previous_report(interrupted, name):
 
 
 def test_sigkill_orphans(interrupted):
-    """SIGKILL cannot be handled: kernels started by the killed build are ended by this test (by pid) if still
-    running 15 s later. Recorded, not asserted, so RELIABILITY.md can state what happens."""
+    """SIGKILL cannot be handled: the workers of the killed build notice their pipe closing and exit; any still
+    running 15 s later is ended by this test (by pid). Recorded, not asserted, so RELIABILITY.md can state what
+    happens."""
     _, _, results, _ = interrupted
     r = results["SIGKILL"]
     print(f"SIGKILL: {len(r['kids'])} child processes, {len(r['orphans'])} still running after 15 s")
     assert r["code"] == -signal.SIGKILL
 
 
-def test_sigint_leaves_no_kernel_behind(interrupted):
+def test_sigint_leaves_no_worker_behind(interrupted):
     _, _, results, _ = interrupted
     r = results["SIGINT"]
-    assert r["kids"], "the build had started its kernels"
+    assert r["kids"], "the build had started its workers"
     assert r["orphans"] == [], f"processes left running after SIGINT: {r['orphans']}"
 
 
