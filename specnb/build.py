@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 from . import __version__, costs, names
 from .atomic import write_bytes, write_text
 from .errors import UsageError
-from .workers import REPORT_NOTEBOOK, Failed, Rendered, Task, block_slow_imports, error_line
+from .workers import REPORT_NOTEBOOK, Failed, LocalPool, Rendered, Task, block_slow_imports, error_line
 
 if TYPE_CHECKING:  # specnb.data imports pandas: loaded in plan(), after the workers have been spawned
     from .data import Dataset
@@ -340,11 +340,11 @@ def run_build(opts: BuildOptions, *, dataset: Dataset | None = None) -> BuildRes
     timings = Timings()
     block_slow_imports()
     out = Path(opts.out)
-    # A first build of more than one report surely needs its workers: start them now, to warm up while the
-    # data loads. Otherwise they start once the plan knows how many reports are stale.
+    # A first build surely runs its reports: start the workers now, to warm up while the data loads.
+    # Otherwise they start once the plan knows how many reports are stale.
     early = None
-    if (opts.scheduler or not (out / "suite.json").exists() or opts.force) and named(opts.only) != 1:
-        early = open_pool(opts, sys.maxsize)
+    if opts.scheduler or opts.force or not (out / "suite.json").exists():
+        early = open_pool(opts, named(opts.only) or sys.maxsize)
     try:
         dataset, jobs = plan(opts, dataset)
     except BaseException:
@@ -359,7 +359,7 @@ def run_build(opts: BuildOptions, *, dataset: Dataset | None = None) -> BuildRes
     entries = {j.slug: read_state(j.outdir).get("entry") for j in jobs if not j.stale}
     meta = run_metadata() if stale or not (out / "index.html").exists() else {}
     pool = early
-    if pool is not None and len(stale) <= 1 and not opts.scheduler:
+    if isinstance(pool, LocalPool) and len(stale) <= 1:
         pool.abort()
         pool = None
     if pool is None and stale:

@@ -205,10 +205,14 @@ class WorkerDied(BuildError):
 
 
 class InlinePool:
-    """Runs tasks in this process, one after the other (one report: no process to start)."""
+    """Runs tasks in this process, one after the other (one report: no process to start). With PDFs,
+    vl-convert's engine starts at once, on another core, while the data loads and the notebook runs."""
 
     def __init__(self, formats: tuple = ()):
-        self.formats = formats
+        if "pdf" in formats:
+            from . import export
+
+            export.start_chart_engine()
 
     def map(self, tasks):
         for task in tasks:
