@@ -5,12 +5,13 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 JOBS   ?=
 
-.PHONY: reports test test-fast bench lint clean-reports help
+.PHONY: reports test test-fast bench bench-scale lint clean-reports help
 
 help:
 	@echo "make reports   build every configuration's report into reports/ (creates .venv if missing)"
 	@echo "make test      run the test suite (creates .venv if missing)"
-	@echo "make bench     suite build speed vs the naive papermill + nbconvert loop"
+	@echo "make bench     suite build speed vs the naive papermill + nbconvert loop (34 and 340 configurations)"
+	@echo "make bench-scale  the same, plus a 3,400-configuration synthetic suite (memory flat in suite size)"
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +31,9 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_build.py
+
+bench-scale: $(STAMP)
+	$(PY) benchmarks/bench_build.py --scale --json benchmarks/last_run.json
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check specnb tests

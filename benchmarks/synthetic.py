@@ -18,9 +18,11 @@ def make_suite(copies: int, folder: Path) -> Path:
 
     data = specnb.load()
     comparable = data.configurations()
-    keys = set(zip(comparable.model, comparable.hardware, comparable.precision, comparable.isl, comparable.osl))
+    keys = set(zip(comparable.model, comparable.hardware, comparable.precision, comparable.isl, comparable.osl,
+                   strict=True))
     points = data.points
-    mask = [k in keys for k in zip(points.model, points.hardware, points.precision, points.isl, points.osl)]
+    mask = [k in keys for k in zip(points.model, points.hardware, points.precision, points.isl, points.osl,
+                                   strict=True)]
     base = points.loc[mask]
     folder.mkdir(parents=True, exist_ok=True)
     for k in range(copies):

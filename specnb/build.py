@@ -23,6 +23,7 @@ import os
 import pickle
 import platform
 import sys
+import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -31,7 +32,17 @@ from typing import TYPE_CHECKING
 from . import __version__, costs, names
 from .atomic import write_bytes, write_text
 from .errors import UsageError
-from .workers import REPORT_NOTEBOOK, Failed, LocalPool, Rendered, Task, block_slow_imports, error_line
+from .workers import (
+    REPORT_NOTEBOOK,
+    Failed,
+    InlinePool,
+    LocalPool,
+    Rendered,
+    Task,
+    block_slow_imports,
+    error_line,
+    warm_up,
+)
 
 if TYPE_CHECKING:  # specnb.data imports pandas: loaded in plan(), after the workers have been spawned
     from .data import Dataset
@@ -365,6 +376,8 @@ def run_build(opts: BuildOptions, *, dataset: Dataset | None = None) -> BuildRes
     if pool is None and stale:
         pool = open_pool(opts, len(stale))
     bar = _progress(len(stale), opts.progress)
+    if pool is not None and not isinstance(pool, InlinePool):  # the index runs here: its imports meanwhile
+        threading.Thread(target=warm_up, args=(("html",),), daemon=True).start()
     try:
         if stale:
             by_slug = {j.slug: j for j in stale}
@@ -376,20 +389,20 @@ def run_build(opts: BuildOptions, *, dataset: Dataset | None = None) -> BuildRes
                     bar.set_postfix_str(job.slug, refresh=False)
                     bar.update(1)
             timings.mark(f"execute + render {len(stale)} report(s) ({type(pool).__name__})")
-        result.failed = sorted((s, entries[s]["error"]) for s in result.failed)
-        result.built.sort()
-        result.index_written = write_index(opts, entries, meta, dataset)
-        timings.mark("index")
+        if pool is not None:
+            pool, idle = None, pool
+            idle.close()
     except BaseException:
         if pool is not None:
             pool.abort()
-            pool = None
         raise
     finally:
         if bar:
             bar.close()
-        if pool is not None:
-            pool.close()
+    result.failed = sorted((s, entries[s]["error"]) for s in result.failed)
+    result.built.sort()
+    result.index_written = write_index(opts, entries, meta, dataset)
+    timings.mark("index")
     result.seconds = time.perf_counter() - started
     return result
 
@@ -434,7 +447,8 @@ def write_index(opts: BuildOptions, entries: dict, meta: dict, dataset: Dataset)
     write_text(out / "suite.json", text)
     from . import export, inprocess, workers
 
-    nb = inprocess.execute(SUMMARY_NOTEBOOK, {"reports_dir": str(out.resolve()), "run_metadata": meta or run_metadata()})
+    params = {"reports_dir": str(out.resolve()), "run_metadata": meta or run_metadata()}
+    nb = inprocess.execute(SUMMARY_NOTEBOOK, params)
     write_text(index, export.export_html(workers.stable_cell_ids(nb)))
     return True
 
@@ -469,7 +483,8 @@ def options_from_args(args, *, meta: dict, gpu_cost: dict, gpu_kw: dict) -> Buil
         targets = tuple(parse_targets(args.targets))
     only = tuple(p for item in (args.only or []) for p in item.split(",") if p.strip())
     if args.jobs < 0:
-        raise UsageError("--jobs must be 0 (one per CPU) or more")
+        msg = "--jobs must be 0 (one per CPU) or more"
+        raise UsageError(msg)
     return BuildOptions(
         data=tuple(args.data or ()), meta=meta, out=Path(args.out), formats=parse_formats(args.format), only=only,
         jobs=args.jobs, targets=targets, cost_table=args.cost_table, provider=args.provider,

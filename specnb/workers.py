@@ -278,7 +278,7 @@ class LocalPool:
 
     def close(self) -> None:
         """Ask every worker to stop, then end any that does not within a few seconds."""
-        for proc, conn in self.workers:
+        for _, conn in self.workers:
             try:
                 conn.send(None)
             except OSError:

@@ -271,3 +271,28 @@ def test_index_lists_only_real_reports(interrupted):
     assert ".tmp" not in index
     for slug in THREE:
         assert f'href="{slug}/report.html"' in index
+
+
+# --- a worker process killed mid-report ------------------------------------------------------------------------
+
+
+def test_a_killed_worker_costs_one_report(tmp_path):
+    """The report notebook's kernel kills its worker (SIGKILL) for B300: that report alone fails, saying why;
+    the worker is replaced and the others build."""
+    nb = json.loads(REPORT_NOTEBOOK.read_text())
+    at = next(i for i, c in enumerate(nb["cells"]) if "parameters" in c.get("metadata", {}).get("tags", [])) + 1
+    nb["cells"].insert(at, {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+                            "source": ['import os, signal\n', 'if hardware == "b300":\n',
+                                       '    os.kill(os.getppid(), signal.SIGKILL)  # the worker\n']})
+    notebook = tmp_path / "killer.ipynb"
+    notebook.write_text(json.dumps(nb, indent=1))
+    out = tmp_path / "reports"
+    proc = run_build(out, "--notebook", str(notebook), "--format", "json", "--jobs", "2",
+                     "--only", FAILING, "--only", ONE_POINT, "--only", TWO_POINTS)
+    assert proc.returncode == 1, proc.stderr
+    assert "Built 2, up to date 0, failed 1" in proc.stdout
+    assert (f"  FAILED {FAILING}: WorkerDied: the worker process building it died: killed (SIGKILL, signal 9, "
+            "possibly out of memory)") in proc.stderr
+    entries = {e["slug"]: e for e in json.loads((out / "suite.json").read_text())["entries"]}
+    assert entries[FAILING]["status"] == "error" and "signal 9" in entries[FAILING]["error"]
+    assert entries[ONE_POINT]["status"] == entries[TWO_POINTS]["status"] == "ok"
