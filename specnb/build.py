@@ -53,6 +53,9 @@ SUMMARY_NOTEBOOK = NOTEBOOKS / "summary.ipynb"
 FORMATS = ("html", "pdf", "json")
 STATE_FILE = ".build.json"
 OUTPUT_FILES = {"html": ("report.html",), "pdf": ("report.pdf",), "json": ("comparison.json", "comparison.csv")}
+INLINE_MAX = 6
+"""Up to this many stale reports without PDF run in the build process when no ``--jobs`` is given: starting
+and warming two worker processes costs more than they save (BENCHMARKS.md, the incremental row)."""
 
 
 @dataclass(frozen=True)
@@ -122,7 +125,8 @@ def parse_formats(text: str) -> tuple:
     items = tuple(dict.fromkeys(f.strip().lower() for f in text.split(",") if f.strip()))
     bad = [f for f in items if f not in FORMATS]
     if bad or not items:
-        raise UsageError.unknown_choice("--format", bad[0] if bad else text, FORMATS)
+        option = "--format"
+        raise UsageError.unknown_choice(option, bad[0] if bad else text, FORMATS)
     return items
 
 
@@ -261,9 +265,15 @@ def tasks_for(opts: BuildOptions, stale: list[Job], dataset: Dataset, meta: dict
         yield Task(job.slug, {**job.params, "run_metadata": meta}, rows(job.config), tuple(opts.formats), notebook)
 
 
+def inline(opts: BuildOptions, reports: int) -> bool:
+    """Whether ``reports`` stale reports run in this process rather than on local workers."""
+    size = opts.jobs or os.cpu_count() or 1
+    return min(size, reports) <= 1 or (reports <= INLINE_MAX and "pdf" not in opts.formats and not opts.jobs)
+
+
 def open_pool(opts: BuildOptions, reports: int):
-    """Where the reports run: a Dask cluster (``--scheduler``), this process (one report, or ``--jobs 1``),
-    or local worker processes, warming up as they start."""
+    """Where the reports run: a Dask cluster (``--scheduler``), this process (see ``inline``), or local worker
+    processes, warming up as they start."""
     from . import workers
 
     renders = tuple(f for f in opts.formats if f in ("html", "pdf"))
@@ -272,7 +282,7 @@ def open_pool(opts: BuildOptions, reports: int):
         from .cluster import DaskPool
 
         return DaskPool(opts.scheduler, size, renders)
-    if min(size, reports) <= 1:
+    if inline(opts, reports):
         return workers.InlinePool(renders)
     return workers.LocalPool(min(size, reports), renders)
 
@@ -354,7 +364,7 @@ def run_build(opts: BuildOptions, *, dataset: Dataset | None = None) -> BuildRes
     # A first build surely runs its reports: start the workers now, to warm up while the data loads.
     # Otherwise they start once the plan knows how many reports are stale.
     early = None
-    if opts.scheduler or opts.force or not (out / "suite.json").exists():
+    if opts.force or not (out / "suite.json").exists():
         early = open_pool(opts, named(opts.only) or sys.maxsize)
     try:
         dataset, jobs = plan(opts, dataset)
@@ -370,7 +380,7 @@ def run_build(opts: BuildOptions, *, dataset: Dataset | None = None) -> BuildRes
     entries = {j.slug: read_state(j.outdir).get("entry") for j in jobs if not j.stale}
     meta = run_metadata() if stale or not (out / "index.html").exists() else {}
     pool = early
-    if isinstance(pool, LocalPool) and len(stale) <= 1:
+    if isinstance(pool, LocalPool) and inline(opts, len(stale)):
         pool.abort()
         pool = None
     if pool is None and stale:
@@ -462,8 +472,8 @@ def add_build_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("--only", action="append", metavar="GLOB",
                    help="build only configurations whose name matches, e.g. 'dsr1-b200-*' (repeatable)")
     p.add_argument("--jobs", type=int, default=0,
-                   help="worker processes on this machine (default: one per CPU; one report, or --jobs 1, "
-                        "runs in the build process itself)")
+                   help="worker processes on this machine (default: one per CPU; one report, --jobs 1, or up "
+                        "to 6 reports without PDF run in the build process itself)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="run the reports on a Dask cluster: tcp://HOST:PORT, a scheduler file, or local[:N] "
                         "for a LocalCluster of N workers (needs pip install 'specnb[dask]')")

@@ -215,6 +215,7 @@ class InlinePool:
             export.start_chart_engine()
 
     def map(self, tasks):
+        warm_up()  # the notebooks' imports, then the heap frozen: each report's collections stay small
         for task in tasks:
             yield task, run(task)
 
