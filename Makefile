@@ -8,12 +8,13 @@ JOBS   ?=
 # upstream release cannot change them overnight. -qq: pip prints errors only.
 PIP    := $(PY) -m pip install -qq --constraint constraints.txt
 
-.PHONY: reports test test-fast bench lint lock clean-reports help
+.PHONY: reports test test-fast bench bench-scale lint lock clean-reports help
 
 help:
 	@echo "make reports   build every configuration's report into reports/ (creates .venv if missing)"
 	@echo "make test      run the test suite (creates .venv if missing)"
-	@echo "make bench     suite build speed vs the naive papermill + nbconvert loop"
+	@echo "make bench     suite build speed vs the naive papermill + nbconvert loop (34 and 340 configurations)"
+	@echo "make bench-scale  the same, plus a 3,400-configuration synthetic suite (memory flat in suite size)"
 	@echo "make lock      rewrite constraints.txt (the tested versions) from .venv"
 
 $(STAMP): pyproject.toml constraints.txt
@@ -40,6 +41,9 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_build.py
+
+bench-scale: $(STAMP)
+	$(PY) benchmarks/bench_build.py --scale --json benchmarks/last_run.json
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check specnb tests

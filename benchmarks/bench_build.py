@@ -14,8 +14,11 @@ the measured process tree (the process and all its descendants, e.g. kernels), s
 Rows:
 
 naive            per configuration: ``papermill`` CLI, then ``jupyter nbconvert --to html`` CLI (sequential)
-specnb html      ``specnb build --format html`` on the N configurations, cold, default ``--jobs``
+specnb html      ``specnb build --format html`` on the N configurations, cold, default ``--jobs`` (local pool)
 specnb html,pdf  the same with ``--format html,pdf,json`` (the default formats), cold
+... local:2      the same two rows with ``--scheduler local:2`` (a 2-worker Dask LocalCluster)
+synthetic K      ``--format html`` on K configurations: the bundled ones copied under new model names
+                 (``synthetic.py``), local pool and LocalCluster; K = 340, and 3,400 with ``--scale``
 single cold      ``specnb build --format html --only ONE`` cold (target: at most 3 s wall); also with default formats;
                  each the median of ``--single-runs`` (5) cold runs
 floor            one process, no kernel: compare(), three charts' Vega-Lite dicts, table HTML, narrative, to_dict()
@@ -259,6 +262,9 @@ def main() -> int:
     ap.add_argument("--breakdown", action="store_true", help="also time the parts (benchmarks/breakdown.py)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folders (printed)")
     ap.add_argument("--single-runs", type=int, default=5, help="cold runs of each single-report row (median)")
+    ap.add_argument("--scale", action="store_true", help="also the 3,400-configuration synthetic suite")
+    ap.add_argument("--scale-subset", action="store_true",
+                    help="with --scale, build only the first 10 copies' reports (340) of the 3,400 configurations")
     ap.add_argument("--floor-worker", help=argparse.SUPPRESS)
     args = ap.parse_args()
 
@@ -302,8 +308,9 @@ def main() -> int:
         print(f"  {label} ...", flush=True)
         r = run_tree(build_cmd(out, *extra), env=env)
         built, fresh = built_count(r["stdout"])
-        row = {"n": count, "wall": r["wall"], "per_report": r["wall"] / max(1, count), "peak_mb": r["peak_mb"],
-               "rc": r["rc"], "built": built, "up_to_date": fresh, "stdout": r["stdout"].strip()}
+        row = {"label": label, "n": count, "wall": r["wall"], "per_report": r["wall"] / max(1, count),
+               "peak_mb": r["peak_mb"], "rc": r["rc"], "built": built, "up_to_date": fresh,
+               "stdout": r["stdout"].strip()}
         print(f"    {r['wall']:.1f} s, peak {r['peak_mb']:.0f} MB: {row['stdout']}", flush=True)
         return row
 
@@ -320,9 +327,13 @@ def main() -> int:
         inc["expected_rebuilt"] = len(gpu_slugs)
         inc["per_report"] = inc["wall"] / max(1, inc["built"] or 1)
         results["incremental"] = inc
-        # 2. specnb default formats (html, pdf, json), cold.
+        # 2. specnb default formats (html, pdf, json), cold; then both on a 2-worker LocalCluster.
         results["specnb_html_pdf"] = specnb_row("specnb html,pdf,json (cold)", tmp / "specnb-all",
                                                 cold_env("all"), [*only], n)
+        results["dask_html"] = specnb_row("specnb html, local:2 (cold)", tmp / "dask-html", cold_env("dask-html"),
+                                          ["--format", "html", "--scheduler", "local:2", *only], n)
+        results["dask_html_pdf"] = specnb_row("specnb html,pdf,json, local:2 (cold)", tmp / "dask-all",
+                                              cold_env("dask-all"), ["--scheduler", "local:2", *only], n)
         # 3. single report, cold.
         one = slugs[0]
         def single(label: str, name: str, extra: list[str]) -> dict:
@@ -344,6 +355,23 @@ def main() -> int:
                             "imports": fl["imports"], "load": fl["load"], "process_wall": fl["wall"],
                             "per_report_each": fl["per_report"]}
         print(f"    {fl['total']:.2f} s for {n} (imports {fl['imports']:.1f} s, load {fl['load']:.2f} s)", flush=True)
+        # 5. synthetic suites: the bundled configurations copied under new model names.
+        from synthetic import make_suite  # noqa: PLC0415
+
+        for copies in (2,) if args.quick else (10, 100) if args.scale else (10,):
+            data = make_suite(copies, tmp / f"synthetic-{copies}")
+            count = len(all_slugs) * copies
+            backends = (("local pool", []), ("local:2", ["--scheduler", "local:2"]))
+            # 3,400: the local pool, building all of them or (--scale-only N) the first N copies' reports
+            subset = ["--only", "s000*"] if copies == 100 and args.scale_subset else []
+            for label, extra in backends if copies < 100 else backends[:1]:
+                key = f"synthetic_{count}_{'dask' if extra else 'pool'}"
+                built = len(all_slugs) * 10 if subset else count
+                results[key] = specnb_row(f"synthetic {count}{f' ({built} built)' if subset else ''}, {label}",
+                                          tmp / key, cold_env(key),
+                                          ["--format", "html", "--data", str(data), *subset, *extra], built)
+                results[key]["configurations"] = count
+                shutil.rmtree(tmp / key, ignore_errors=True)
         # 5. naive loop last (the longest).
         print("  naive loop ...", flush=True)
         results["naive"] = run_naive(naive_jobs, meta, tmp / "naive")
@@ -363,8 +391,8 @@ def main() -> int:
     print(table(results))
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1) + "\n")
-    failed = [k for k in ("specnb_html", "specnb_html_pdf", "single_html", "single_all", "noop", "incremental")
-              if results[k]["rc"] != 0] + ([] if results["naive"]["ok"] else ["naive"])
+    failed = [k for k, row in results.items() if isinstance(row, dict) and row.get("rc", 0) != 0]
+    failed += [] if results["naive"]["ok"] else ["naive"]
     if failed:
         print(f"FAILED: {', '.join(failed)}", file=sys.stderr)
         return 1
@@ -387,12 +415,14 @@ def table(r: dict) -> str:
         ("naive (papermill + nbconvert CLI)", r["naive"]),
         ("specnb html (cold)", r["specnb_html"]),
         ("specnb html,pdf,json (cold)", r["specnb_html_pdf"]),
+        ("specnb html, local:2 (cold)", r["dask_html"]),
+        ("specnb html,pdf,json, local:2 (cold)", r["dask_html_pdf"]),
         ("single cold html", r["single_html"]),
         ("single cold html,pdf,json", r["single_all"]),
         ("floor (in-process, no kernel)", r["floor"]),
         (f"incremental (--gpu-cost {INCREMENTAL_GPU}={INCREMENTAL_COST})", r["incremental"]),
         ("no-op rebuild", r["noop"]),
-    ]
+    ] + [(row["label"], row) for key, row in r.items() if key.startswith("synthetic_")]
     lines = [f"{'':38} {'N':>4} {'built':>6} {'wall s':>8} {'s/report':>9} {'peak MB':>8}"]
     for label, row in rows:
         built = row.get("built")
@@ -405,15 +435,23 @@ def table(r: dict) -> str:
         f"naive per report: papermill {naive['papermill_per_report']:.2f} s + nbconvert "
         f"{naive['nbconvert_per_report']:.2f} s (peak MB: papermill tree {naive['peak_mb']:.0f}, "
         f"nbconvert {naive['nbconvert_peak_mb']:.0f})",
-        f"ratio naive/specnb html (per report): {naive['per_report'] / html['per_report']:.1f}x   (target >= 20x)",
+        f"ratio naive/specnb html (per report): {naive['per_report'] / html['per_report']:.1f}x   (target >= 25x); "
+        f"local:2 {naive['per_report'] / r['dask_html']['per_report']:.1f}x",
         f"ratio naive/specnb html,pdf,json (per report): "
-        f"{naive['per_report'] / r['specnb_html_pdf']['per_report']:.1f}x",
+        f"{naive['per_report'] / r['specnb_html_pdf']['per_report']:.1f}x   (target >= 20x); "
+        f"local:2 {naive['per_report'] / r['dask_html_pdf']['per_report']:.1f}x",
         f"ratio specnb html/floor (per report): {html['per_report'] / fl['per_report']:.1f}x",
         f"single cold report, median of {len(r['single_html']['walls'])} runs: html {r['single_html']['wall']:.2f} s "
-        f"wall (range {_range(r['single_html'])}; target <= 3 s); html,pdf,json {r['single_all']['wall']:.2f} s "
-        f"(range {_range(r['single_all'])})",
+        f"wall (range {_range(r['single_html'])}; target <= 2 s); html,pdf,json {r['single_all']['wall']:.2f} s "
+        f"(range {_range(r['single_all'])}; target <= 3 s)",
         f"peak memory, full html build: {html['peak_mb']:.0f} MB; html,pdf,json: "
         f"{r['specnb_html_pdf']['peak_mb']:.0f} MB   (target < 1536 MB)",
+    ] + [f"peak memory growth from {base['n']} to {row.get('configurations', row['n'])} configurations "
+         f"({row['n']} built; html, {kind}): "
+         f"{row['peak_mb'] - base['peak_mb']:+.0f} MB   (target <= +100 MB at 3,400)"
+         for kind, suffix, base in (("local pool", "pool", html), ("local:2", "dask", r["dask_html"]))
+         for key, row in r.items() if key.startswith("synthetic_") and key.endswith(suffix)
+    ] + [
         f"floor: imports {fl['imports']:.2f} s, dataset load {fl['load']:.2f} s (not in s/report)",
         f"incremental: rebuilt {r['incremental']['built']} of {r['incremental']['n']} "
         f"(ideal: the {r['incremental']['expected_rebuilt']} {INCREMENTAL_GPU} reports)",

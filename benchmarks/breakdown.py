@@ -1,9 +1,10 @@
-"""Where a report's time goes: CLI start-up and imports, kernel start, warm execute, export.
+"""Where a report's time goes: CLI start-up and imports, a worker's warm-up, execute, HTML and PDF.
 
 Run: ``.venv/bin/python benchmarks/breakdown.py [--n 4]`` (or ``bench_build.py --breakdown``).
 Each figure is one measurement (wall seconds) on this machine, so read them next to the load average.
-Subprocess figures start a fresh interpreter; the in-process ones use ``specnb.kernels.KernelPool``
-exactly as ``specnb build`` does (same startup code), with a fresh ``SPECNB_CACHE``.
+Subprocess figures start a fresh interpreter; the in-process ones run ``specnb.workers`` exactly as a
+build worker does (``warm_up``, then ``run``'s steps), with a fresh ``SPECNB_CACHE``. The PDF is split into
+its parts: the charts' SVG (vl-convert), the HTML (nbconvert), WeasyPrint's layout and its drawing/writing.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def breakdown(workdir: Path, slugs: list[str]) -> dict:
     cache.mkdir(exist_ok=True)
     os.environ["SPECNB_CACHE"] = str(cache)  # cold Vega bundle for the first export below
 
-    from specnb import build
+    from specnb import build, workers
 
     py = sys.executable
     r: dict[str, float] = {}
@@ -42,51 +43,64 @@ def breakdown(workdir: Path, slugs: list[str]) -> dict:
     r["python -c 'import papermill' (papermill CLI imports)"] = timed_cmd([py, "-c", "import papermill"])
     r["jupyter nbconvert --version (nbconvert CLI start)"] = timed_cmd([str(BIN / "jupyter"), "nbconvert",
                                                                        "--version"])
-    r["report imports in a fresh python (KERNEL_STARTUP)"] = timed_cmd([py, "-c", build.KERNEL_STARTUP])
-    r["  same, rfc3987_syntax blocked"] = timed_cmd(
-        [py, "-c", "import sys; sys.modules['rfc3987_syntax'] = None\n" + build.KERNEL_STARTUP])
+    startup = "import " + ", ".join(workers.STARTUP)
+    r["report imports in a fresh python (workers.STARTUP)"] = timed_cmd([py, "-c", startup])
+    r["  same, rfc3987_syntax blocked"] = timed_cmd([py, "-c", "import sys; sys.modules['rfc3987_syntax'] = None\n"
+                                                     + startup])
     r["specnb --help (specnb CLI start)"] = timed_cmd([str(BIN / "specnb"), "--help"])
+    for formats in (("html",), ("html", "pdf")):
+        r[f"worker start + warm_up{formats} in a fresh python"] = timed_cmd(
+            [py, "-c", f"from specnb import workers; workers.warm_up({formats!r})"])
 
-    # A bare kernel: start + ready, no imports.
-    from jupyter_client import KernelManager
+    # A warm worker's steps, report by report.
+    import pickle
 
+    import weasyprint
+
+    from specnb import export, inprocess
+    from specnb.data import pinned
+
+    dataset, jobs = build.plan(build.BuildOptions(out=workdir / "out", formats=("html",)))
+    jobs = {j.slug: j for j in jobs}
+    rows = build.rows_of(dataset)
     start = time.perf_counter()
-    km = KernelManager(kernel_name="python3")
-    km.start_kernel()
-    kc = km.client()
-    kc.start_channels()
-    kc.wait_for_ready(timeout=60)
-    r["bare kernel start to ready"] = time.perf_counter() - start
-    kc.stop_channels()
-    km.shutdown_kernel(now=True)
+    workers.warm_up(("html", "pdf"))
+    r["warm_up(html, pdf) in this process"] = time.perf_counter() - start
+    pdf = export.SpecnbPDFExporter()
+    svg = export._chart_svg
+    for i, slug in enumerate(slugs):
+        job = jobs[slug]
+        start = time.perf_counter()
+        with pinned(pickle.loads(rows(job.config)), job.params["data"], job.params["meta"]):
+            nb = inprocess.execute(workers.REPORT_NOTEBOOK, {**job.params, "run_metadata": build.run_metadata()})
+        r[f"execute #{i + 1} ({slug})"] = time.perf_counter() - start
+        view = workers.stable_cell_ids(workers.strip_machine_outputs(nb))
+        start = time.perf_counter()
+        export.export_html(view)
+        r[f"  HTML #{i + 1}"] = time.perf_counter() - start
+        spent = [0.0]
 
-    # specnb's warm path, one kernel.
-    jobs = {j.slug: j for j in build.plan(build.BuildOptions(out=workdir / "out", formats=("html",)))[1]}
-    meta = build.run_metadata()
-    start = time.perf_counter()
-    pool = build.make_pool(1, ROOT)
-    pool.wait_ready()
-    r["specnb pool: kernel start + startup imports (1 kernel)"] = time.perf_counter() - start
-    from specnb import export
+        def timed_svg(*a, spent=spent):
+            t = time.perf_counter()
+            out = svg(*a)
+            spent[0] += time.perf_counter() - t
+            return out
 
-    try:
-        for i, slug in enumerate(slugs):
-            start = time.perf_counter()
-            nb = pool.execute(str(build.REPORT_NOTEBOOK), {**jobs[slug].params, "run_metadata": meta})
-            r[f"warm execute #{i + 1} ({slug})"] = time.perf_counter() - start
-            view = build.strip_machine_outputs(nb)
-            start = time.perf_counter()
-            export.export_html(view)
-            r[f"export_html #{i + 1}" + (" (cold: exporter + Vega bundle)" if i == 0 else "")] = (
-                time.perf_counter() - start)
-            if i < 2:
-                start = time.perf_counter()
-                export.export_pdf(view)
-                r[f"export_pdf #{i + 1}" + (" (cold)" if i == 0 else "")] = time.perf_counter() - start
-    finally:
-        pool.close()
+        export._chart_svg = timed_svg
+        start = time.perf_counter()
+        html, _ = export.SpecnbHTMLExporter.from_notebook_node(pdf, view)
+        mid = time.perf_counter()
+        export._chart_svg = svg
+        document = weasyprint.HTML(string=html, url_fetcher=weasyprint.URLFetcher(allowed_protocols={"data"})).render()
+        laid = time.perf_counter()
+        document.write_pdf()
+        end = time.perf_counter()
+        r[f"  PDF #{i + 1}: charts to SVG (vl-convert)"] = spent[0]
+        r[f"  PDF #{i + 1}: HTML for print (nbconvert)"] = mid - start - spent[0]
+        r[f"  PDF #{i + 1}: layout (WeasyPrint)"] = laid - mid
+        r[f"  PDF #{i + 1}: draw + write (WeasyPrint)"] = end - laid
 
-    # One report alone takes the in-process path (specnb.inprocess): its phases, as the build reports them.
+    # One report alone runs in the build process: its phases, as the build reports them.
     for formats in ("html", "html,pdf,json"):
         out = workdir / f"single-{formats.replace(',', '-')}"
         start = time.perf_counter()
@@ -102,7 +116,7 @@ def breakdown(workdir: Path, slugs: list[str]) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=4, help="reports executed on the warm kernel")
+    ap.add_argument("--n", type=int, default=4, help="reports executed by the warm worker")
     args = ap.parse_args()
     from specnb import build
 

@@ -2,14 +2,12 @@
 
 ``plan``     pure: which configurations, with which notebook parameters, and which are stale (the
              inputs — data files, notebook, specnb's code and templates, options — are hashed).
-``execute``  papermill runs ``notebooks/report.ipynb`` per configuration on a pool of warm kernels
-             (``specnb.kernels``): each kernel imports the libraries once and resets its namespace
-             between reports, so a report equals a cold, isolated papermill run. One report, a few
-             without PDF, and the index run in this process instead (``specnb.inprocess``): no kernel
-             to start, the data already loaded, the same executed notebook.
-``export``   HTML, PDF, ``comparison.json`` and ``comparison.csv`` are written atomically; a state file
-             written last marks the report complete. Then ``suite.json`` and ``index.html`` (the summary
-             notebook) are rebuilt.
+``execute``  each stale report is a task (``specnb.workers``): its notebook parameters and its rows of the
+             data, read and hashed once, here. Workers execute and render it — one report in this process,
+             more in local worker processes (``--jobs``), or on a Dask cluster (``--scheduler``,
+             ``specnb.cluster``) — and send the files back as they finish.
+``write``    this process writes each report's files atomically, the state file last (it marks the report
+             complete), then ``suite.json`` and ``index.html`` (the summary notebook).
 
 A configuration that fails does not stop the others: its executed notebook is kept as ``failed.ipynb``,
 the index shows the error, and the command exits 1 naming it.
@@ -22,31 +20,41 @@ import fnmatch
 import hashlib
 import json
 import os
+import pickle
 import platform
 import sys
+import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__, costs, names, resources
 from .atomic import write_bytes, write_text
+from .errors import UsageError
+from .workers import (
+    REPORT_NOTEBOOK,
+    Failed,
+    InlinePool,
+    LocalPool,
+    Rendered,
+    Task,
+    block_slow_imports,
+    error_line,
+    warm_up,
+)
 
-if TYPE_CHECKING:  # specnb.data imports pandas: loaded in plan(), after the kernels have been spawned
+if TYPE_CHECKING:  # specnb.data imports pandas: loaded in plan(), after the workers have been spawned
     from .data import Dataset
-from .errors import BuildError, UsageError
 
 NOTEBOOKS = resources.NOTEBOOKS
-REPORT_NOTEBOOK = resources.notebook("report")
 SUMMARY_NOTEBOOK = resources.notebook("summary")
 FORMATS = ("html", "pdf", "json")
 STATE_FILE = ".build.json"
-KERNEL_STARTUP = ("import json, math, pandas, numpy, scipy.interpolate, altair, specnb, specnb.report, "
-                  "specnb.charts, specnb.suite, specnb.comparison, specnb.narrative, specnb.table, specnb.data")
 OUTPUT_FILES = {"html": ("report.html",), "pdf": ("report.pdf",), "json": ("comparison.json", "comparison.csv")}
-IN_PROCESS_MAX = 6
-"""Up to this many stale reports without PDF run in the build process, one after the other (e.g. after
-``--gpu-cost b200=…``: 6 reports in ~2.9 s against ~4.8 s on two new kernels); more run on kernels."""
+INLINE_MAX = 6
+"""Up to this many stale reports without PDF run in the build process when no ``--jobs`` is given: starting
+and warming two worker processes costs more than they save (BENCHMARKS.md, the incremental row)."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +68,7 @@ class BuildOptions:
     formats: tuple = FORMATS
     only: tuple = ()
     jobs: int = 0  # 0: one per CPU
+    scheduler: str | None = None  # a Dask scheduler address or file, or local[:N]; None: this machine
     targets: tuple | None = None
     cost_table: str = costs.DEFAULT_TABLE
     provider: str = costs.DEFAULT_PROVIDER
@@ -116,7 +125,8 @@ def parse_formats(text: str) -> tuple:
     items = tuple(dict.fromkeys(f.strip().lower() for f in text.split(",") if f.strip()))
     bad = [f for f in items if f not in FORMATS]
     if bad or not items:
-        raise UsageError.unknown_choice("--format", bad[0] if bad else text, FORMATS)
+        option = "--format"
+        raise UsageError.unknown_choice(option, bad[0] if bad else text, FORMATS)
     return items
 
 
@@ -136,18 +146,8 @@ def select(slugs: list[str], only: tuple) -> list[str]:
 
 
 def own_notebook(opts: BuildOptions) -> bool:
-    """Whether the report notebook is specnb's own, which may run in the build process (see
-    ``specnb.inprocess``); a user's ``--notebook`` always runs on a kernel."""
+    """Whether the report notebook is specnb's own (run in the workers' own shell, see ``specnb.workers``)."""
     return Path(opts.notebook).resolve() == REPORT_NOTEBOOK.resolve()
-
-
-def runs_in_process(opts: BuildOptions, stale: int) -> bool:
-    """Whether this build's reports run in the build process rather than on kernels: specnb's own notebook,
-    and one report, or a few without PDF (whose exports would queue on one worker) when ``--jobs`` was not
-    asked for."""
-    if not own_notebook(opts) or stale < 1:
-        return False
-    return stale == 1 or (stale <= IN_PROCESS_MAX and "pdf" not in opts.formats and not opts.jobs)
 
 
 def named(only: tuple) -> int:
@@ -200,7 +200,7 @@ def is_fresh(outdir: Path, digest: str, formats: tuple) -> bool:
 
 
 def plan(opts: BuildOptions, dataset: Dataset | None = None) -> tuple[Dataset, list[Job]]:
-    """Configurations to build, their parameters and digests, and which are stale. Runs no kernel."""
+    """Configurations to build, their parameters and digests, and which are stale. Runs no notebook."""
     from .comparison import Config
     from .data import load
 
@@ -235,16 +235,6 @@ def plan(opts: BuildOptions, dataset: Dataset | None = None) -> tuple[Dataset, l
 # --------------------------------------------------------------------------------------------- execute
 
 
-def block_slow_imports() -> None:
-    """Make ``import rfc3987_syntax`` fail in this process, before jsonschema is first imported.
-
-    jsonschema only uses it to check the ``iri`` string format, which no notebook or Vega-Lite schema
-    here relies on, and importing it compiles grammars for 1–3 s (python-jsonschema issue 1428).
-    """
-    if "jsonschema" not in sys.modules:
-        sys.modules.setdefault("rfc3987_syntax", None)
-
-
 def run_metadata() -> dict:
     """The one non-deterministic block of every report: when and with what it was built."""
     from importlib.metadata import version
@@ -254,76 +244,58 @@ def run_metadata() -> dict:
             "python": platform.python_version()}
 
 
-def outputs_of(nb) -> dict:
-    """The machine-readable outputs the report notebook carries out of the kernel."""
-    from .report import COMPARISON_MIME, CSV_MIME, SUMMARY_MIME
+def rows_of(dataset: Dataset):
+    """A function giving each configuration's rows of ``dataset`` as a pickled ``Dataset`` (what a task
+    carries): the same files and hashes, only that configuration's points and history."""
+    key = ["model", "hardware", "precision", "isl", "osl"]
+    groups = {name: getattr(dataset, name).groupby(key, sort=False).indices for name in ("points", "history")}
 
-    found = {}
-    for cell in nb.cells:
-        for out in cell.get("outputs", []):
-            data = out.get("data", {})
-            for mime in (COMPARISON_MIME, CSV_MIME, SUMMARY_MIME):
-                if mime in data:
-                    found[mime] = data[mime]
-    return found
+    def rows(config: dict) -> bytes:
+        at = tuple(config[k] for k in key)
+        part = {name: getattr(dataset, name).take(groups[name].get(at, [])) for name in groups}
+        return pickle.dumps(replace(dataset, **part), protocol=pickle.HIGHEST_PROTOCOL)
 
-
-def strip_machine_outputs(nb):
-    """Drop the machine-readable outputs before export (they are written as their own files)."""
-    from .report import COMPARISON_MIME, CSV_MIME, SUMMARY_MIME
-
-    for cell in nb.cells:
-        kept = []
-        for out in cell.get("outputs", []):
-            if any(m in out.get("data", {}) for m in (COMPARISON_MIME, CSV_MIME, SUMMARY_MIME)):
-                continue
-            kept.append(out)
-        if "outputs" in cell:
-            cell["outputs"] = kept
-    return nb
+    return rows
 
 
-def stable_cell_ids(nb):
-    """papermill gives its injected-parameters cell a random id, which nbconvert writes into the page;
-    a fixed one keeps two builds of the same inputs byte-identical."""
-    for cell in nb.cells:
-        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
-            cell["id"] = "injected-parameters"
-    return nb
+def tasks_for(opts: BuildOptions, stale: list[Job], dataset: Dataset, meta: dict):
+    """The stale jobs as tasks, made one at a time as workers take them."""
+    notebook = None if own_notebook(opts) else Path(opts.notebook).read_text(encoding="utf-8")
+    rows = rows_of(dataset)
+    for job in stale:
+        yield Task(job.slug, {**job.params, "run_metadata": meta}, rows(job.config), tuple(opts.formats), notebook)
 
 
-def export_job(job: Job, nb, formats: tuple, pdf=None) -> dict:
-    """Write a report's files atomically; the state file last. Returns its suite entry.
+def inline(opts: BuildOptions, reports: int) -> bool:
+    """Whether ``reports`` stale reports run in this process rather than on local workers."""
+    size = opts.jobs or os.cpu_count() or 1
+    return min(size, reports) <= 1 or (reports <= INLINE_MAX and "pdf" not in opts.formats and not opts.jobs)
 
-    ``pdf``: a future of the PDF being drawn elsewhere (a worker) while this renders the rest."""
-    from . import export
-    from .report import COMPARISON_MIME, CSV_MIME, SUMMARY_MIME
 
-    found = outputs_of(nb)
-    if COMPARISON_MIME not in found:
-        msg = f"{job.slug}: the report notebook produced no comparison output"
-        raise BuildError(msg)
-    comparison_text = found[COMPARISON_MIME]
-    comparison_text = "".join(comparison_text) if isinstance(comparison_text, list) else comparison_text
-    summary = found.get(SUMMARY_MIME, {})
-    view = stable_cell_ids(strip_machine_outputs(nb))
-    files = []
-    payloads = {}
-    if "json" in formats:
-        csv_text = found.get(CSV_MIME, "")
-        payloads["comparison.json"] = comparison_text.encode()
-        payloads["comparison.csv"] = ("".join(csv_text) if isinstance(csv_text, list) else csv_text).encode()
-    if "html" in formats:
-        payloads["report.html"] = export.export_html(view).encode()
-    if "pdf" in formats:
-        payloads["report.pdf"] = pdf.result() if pdf is not None else export.export_pdf(view)
-    for name, blob in payloads.items():  # all rendered before any is written: a failure writes nothing
+def open_pool(opts: BuildOptions, reports: int):
+    """Where the reports run: a Dask cluster (``--scheduler``), this process (see ``inline``), or local worker
+    processes, warming up as they start."""
+    from . import workers
+
+    renders = tuple(f for f in opts.formats if f in ("html", "pdf"))
+    size = opts.jobs or os.cpu_count() or 1
+    if opts.scheduler:
+        from .cluster import DaskPool
+
+        return DaskPool(opts.scheduler, size, renders)
+    if inline(opts, reports):
+        return workers.InlinePool(renders)
+    return workers.LocalPool(min(size, reports), renders)
+
+
+def write_outputs(job: Job, rendered: Rendered) -> dict:
+    """Write a report's files atomically, the state file last; returns its suite entry."""
+    for name, blob in rendered.files.items():
         write_bytes(job.outdir / name, blob)
-        files.append(name)
     failed_nb = job.outdir / "failed.ipynb"
     if failed_nb.exists():
         failed_nb.unlink()
-    entry = ok_entry(job, summary, files)
+    entry = ok_entry(job, rendered.summary, rendered.files)
     write_text(job.outdir / STATE_FILE, json.dumps({"digest": job.digest, "status": "ok", "entry": entry},
                                                    indent=1, sort_keys=True) + "\n")
     return entry
@@ -337,44 +309,28 @@ def ok_entry(job: Job, summary: dict, files) -> dict:
             "mid": summary.get("mid"), "crossovers": summary.get("crossovers", [])}
 
 
-def failure_entry(job: Job, exc: BaseException) -> dict:
+def failure_entry(job: Job, error: str, notebook: str | None = None) -> dict:
     """Record a failed configuration: keep its executed notebook, forget its state so it retries."""
-    import nbformat
-
-    nb = getattr(exc, "nb", None)
-    kept = False
-    if nb is not None:
-        write_text(job.outdir / "failed.ipynb", nbformat.writes(nb))
-        kept = True
-    entry = {"slug": job.slug, "config": job.config, "status": "error", "error": error_line(exc), "files": [],
-             "failed_notebook": kept}
+    if notebook is not None:
+        write_text(job.outdir / "failed.ipynb", notebook)
+    entry = {"slug": job.slug, "config": job.config, "status": "error", "error": error, "files": [],
+             "failed_notebook": notebook is not None}
     # status "error" is never fresh, so the next build retries it; the index keeps showing it meanwhile
     write_text(job.outdir / STATE_FILE, json.dumps({"digest": job.digest, "status": "error", "entry": entry},
                                                    indent=1, sort_keys=True) + "\n")
     return entry
 
 
-def error_line(exc: BaseException) -> str:
-    ename, evalue = getattr(exc, "ename", None), getattr(exc, "evalue", None)
-    if ename:
-        return f"{ename}: {evalue}".splitlines()[0][:300]
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else ''}"[:300]
-
-
-def make_pool(size: int, cwd: Path, opts: BuildOptions | None = None):
-    """Warm kernels: libraries imported once, and the build's data loaded once (``specnb.load`` caches it,
-    so each report's own load call is a cache hit with the identical result)."""
-    from .kernels import KernelPool
-
-    startup = KERNEL_STARTUP
-    if opts is not None:
-        data = [str(Path(p).resolve()) for p in opts.data] or None
-        startup += (f"\ntry:\n    specnb.load({data!r}, meta={dict(opts.meta)!r}, "
-                    f"model_aliases={dict(opts.model_aliases)!r})\n"
-                    "except Exception:\n    pass  # the report notebook reports any data error itself")
-    return KernelPool(size=size, startup_code=startup, cwd=str(cwd), block_rfc3987_syntax=True,
-                      restart_on_error=True)
+def record(job: Job, outcome) -> dict:
+    """The suite entry of a finished task, its files written: built, failed, or lost with its worker."""
+    if isinstance(outcome, Rendered):
+        try:
+            return write_outputs(job, outcome)
+        except OSError as exc:
+            return failure_entry(job, error_line(exc))
+    if isinstance(outcome, Failed):
+        return failure_entry(job, outcome.error, outcome.notebook)
+    return failure_entry(job, error_line(outcome))
 
 
 def _progress(total: int, enabled: bool):
@@ -383,127 +339,6 @@ def _progress(total: int, enabled: bool):
     from tqdm import tqdm
 
     return tqdm(total=total, unit="report", file=sys.stderr, dynamic_ncols=True, leave=True)
-
-
-def _worker_init(warm: tuple = ()) -> None:
-    """Export workers leave Ctrl-C to the build process, which shuts them down (each write is atomic);
-    each pays its exporters' first-use costs (imports, templates, vl-convert's engine) as it starts."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    block_slow_imports()
-    if warm:
-        from . import export
-
-        export.warm_up(warm)
-
-
-def _export_in_worker(job: Job, nb_text: str, formats: tuple) -> dict:
-    """Process-pool entry point: render and write one report (the notebook travels as JSON text)."""
-    import nbformat
-
-    return export_job(job, nbformat.reads(nb_text, as_version=4), formats)
-
-
-def _pdf_in_worker(nb_text: str) -> bytes:
-    """Process-pool entry point: one executed report notebook as its PDF (written by the caller)."""
-    import nbformat
-
-    from . import export
-
-    return export.export_pdf(stable_cell_ids(strip_machine_outputs(nbformat.reads(nb_text, as_version=4))))
-
-
-def _html_in_worker(nb_text: str) -> str:
-    """Process-pool entry point: one notebook as a self-contained HTML page (the index)."""
-    import nbformat
-
-    from . import export
-
-    return export.export_html(nbformat.reads(nb_text, as_version=4))
-
-
-def _ready() -> None:
-    """A no-op task: submitting it makes the pool start (and warm up) its worker now."""
-
-
-class Exporter:
-    """Runs ``export_job`` in this process, or in worker processes.
-
-    Worker processes are used when PDFs make exporting the bottleneck (WeasyPrint takes 1–2 s per report
-    while a warm kernel executes one in well under a second), and for a report executed in this process
-    (``process=True``): the worker imports and warms its exporters while this process executes. With
-    ``pdf_only`` that worker only draws PDFs, meanwhile this process renders the HTML and JSON and writes
-    the files: for one report the PDF is the longest part, so it starts as soon as the notebook is done.
-    """
-
-    def __init__(self, workers: int, *, process: bool = False, warm: tuple = (), pdf_only: bool = False):
-        self.pool = None
-        self.pdf_only = pdf_only
-        self.pending: dict = {}
-        if workers > 1 or process:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                            initializer=_worker_init, initargs=(tuple(warm),))
-            if process:
-                self.pool.submit(_ready)
-
-    def submit(self, job: Job, nb, formats: tuple):
-        if self.pool is None:
-            return export_job(job, nb, formats)
-        import nbformat
-
-        if self.pdf_only:
-            pdf = self.pool.submit(_pdf_in_worker, nbformat.writes(nb)) if "pdf" in formats else None
-            return export_job(job, nb, formats, pdf=pdf)
-
-        self.pending[self.pool.submit(_export_in_worker, job, nbformat.writes(nb), formats)] = job
-        return None
-
-    def html(self, nb) -> str:
-        """``export.export_html(nb)``, in a worker when there is one (it has the exporter warm)."""
-        if self.pool is None or self.pdf_only:
-            from . import export
-
-            return export.export_html(nb)
-        import nbformat
-
-        return self.pool.submit(_html_in_worker, nbformat.writes(nb)).result()
-
-    def drain(self):
-        """Yield ``(job, entry_or_exception)`` for every export still running, as they finish."""
-        from concurrent.futures import as_completed
-
-        for fut in as_completed(list(self.pending)):
-            job = self.pending.pop(fut)
-            exc = fut.exception()
-            yield job, (exc if exc is not None else fut.result())
-
-    def close(self):
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-
-    def abort(self):
-        """Stop now, before anything was submitted (e.g. the build's options were wrong): a worker still
-        warming up is ended rather than waited for, so the error shows at once."""
-        if self.pool is not None:
-            workers = list(getattr(self.pool, "_processes", {}).values())  # no public way before Python 3.14
-            self.pool.shutdown(wait=False, cancel_futures=True)
-            for worker in workers:
-                worker.terminate()
-            for worker in workers:
-                worker.join(timeout=10)
-
-
-def in_process_exporter(renders: tuple) -> Exporter:
-    """The exporter for reports executed in this process: a worker, warming up meanwhile, which draws the
-    (one) PDF while this process renders the rest, or, without PDF, renders the HTML pages (each export
-    queues there while the next report executes)."""
-    if "pdf" in renders:
-        return Exporter(1, process=True, warm=("pdf",), pdf_only=True)
-    return Exporter(1, process=True, warm=renders)
 
 
 class Timings:
@@ -521,33 +356,22 @@ class Timings:
             self.last = now
 
 
-def run_build(opts: BuildOptions, *, dataset: Dataset | None = None, pool=None) -> BuildResult:
+def run_build(opts: BuildOptions, *, dataset: Dataset | None = None) -> BuildResult:
     """Build the suite described by ``opts``; see the module docstring."""
     started = time.perf_counter()
     timings = Timings()
     block_slow_imports()
-    jobs_n = opts.jobs or os.cpu_count() or 1
     out = Path(opts.out)
-    first = opts.force or not (out / "suite.json").exists()
-    # One report of specnb's own notebook (or a few, see runs_in_process) runs in this process (no kernel
-    # to boot, the data already loaded by plan) while a worker process warms the exporters; more run on
-    # warm kernels.
-    few = pool is None and runs_in_process(opts, named(opts.only))  # what plan will most likely find
-    renders = tuple(f for f in opts.formats if f in ("html", "pdf"))
-    exporter = in_process_exporter(renders) if few and first and renders else None
-    # A first build of more reports surely executes notebooks on kernels: start one now, so it boots while
-    # we plan.
-    early = pool is None and first and not few
-    if early:
-        pool = make_pool(1, Path.cwd(), opts)  # grown after planning if more than one report is stale
-    own_pool = early
+    # A first build surely runs its reports: start the workers now, to warm up while the data loads.
+    # Otherwise they start once the plan knows how many reports are stale.
+    early = None
+    if opts.force or not (out / "suite.json").exists():
+        early = open_pool(opts, named(opts.only) or sys.maxsize)
     try:
         dataset, jobs = plan(opts, dataset)
     except BaseException:
-        if early:
-            pool.close()
-        if exporter is not None:
-            exporter.abort()
+        if early is not None:
+            early.abort()
         raise
     timings.mark("plan")
     result = BuildResult()
@@ -556,81 +380,40 @@ def run_build(opts: BuildOptions, *, dataset: Dataset | None = None, pool=None) 
     result.skipped = [j.slug for j in jobs if not j.stale]
     entries = {j.slug: read_state(j.outdir).get("entry") for j in jobs if not j.stale}
     meta = run_metadata() if stale or not (out / "index.html").exists() else {}
-    in_process = pool is None and runs_in_process(opts, len(stale))
-    if in_process:
-        from .inprocess import InProcessRunner
-
-        pool, own_pool = InProcessRunner(Path.cwd(), startup_code=KERNEL_STARTUP), True
-        if exporter is None and renders:
-            exporter = in_process_exporter(renders)
-    elif pool is None and stale:
-        pool, own_pool = make_pool(max(1, min(jobs_n, len(stale))), Path.cwd(), opts), True
-    elif own_pool and len(stale) > 1:
-        pool.grow(min(jobs_n, len(stale)))
-    if exporter is None:
-        workers = min(jobs_n, len(stale)) if "pdf" in opts.formats and len(stale) > 2 else 1
-        exporter = Exporter(workers, warm=renders if workers > 1 else ())
+    pool = early
+    if isinstance(pool, LocalPool) and inline(opts, len(stale)):
+        pool.abort()
+        pool = None
+    if pool is None and stale:
+        pool = open_pool(opts, len(stale))
     bar = _progress(len(stale), opts.progress)
-    if stale:
-        # papermill, nbclient and nbformat are imported here, in the main thread, before any helper thread
-        # imports: two threads importing one package graph at once can trip Python's import deadlock check.
-        if in_process:
-            from .inprocess import register_engine
-        else:
-            from .kernels import register_engine
-
-        register_engine()
-    if stale and exporter.pool is None:  # first-export costs overlap with the first notebook's execution
-        import threading
-
-        from . import export
-
-        threading.Thread(target=export.warm_up, args=(opts.formats,), daemon=True).start()
-
-    def record(job: Job, outcome) -> None:
-        if isinstance(outcome, (KeyboardInterrupt, SystemExit)):
-            raise outcome
-        if isinstance(outcome, BaseException):  # one failing configuration must not stop the others
-            entries[job.slug] = failure_entry(job, outcome)
-            result.failed.append((job.slug, entries[job.slug]["error"]))
-        else:
-            entries[job.slug] = outcome
-            result.built.append(job.slug)
-        if bar:
-            bar.set_postfix_str(job.slug, refresh=False)
-            bar.update(1)
-
+    if pool is not None and not isinstance(pool, InlinePool):  # the index runs here: its imports meanwhile
+        threading.Thread(target=warm_up, args=(("html",),), daemon=True).start()
     try:
         if stale:
-            work = [(str(Path(opts.notebook).resolve()), {**j.params, "run_metadata": meta}) for j in stale]
-            for index, nb_or_exc in pool.execute_many(work):
-                job = stale[index]
-                if isinstance(nb_or_exc, BaseException):
-                    record(job, nb_or_exc)
-                    continue
-                try:
-                    entry = exporter.submit(job, nb_or_exc, opts.formats)
-                except (KeyboardInterrupt, SystemExit):
-                    raise
-                except BaseException as exc:
-                    record(job, exc)
-                    continue
-                if entry is not None:
-                    record(job, entry)
-            for job, outcome in exporter.drain():
-                record(job, outcome)
-            where = "in this process" if in_process else "on kernels"
-            timings.mark(f"execute ({where}) + export {len(stale)} report(s)")
-        result.built.sort()
-        result.failed.sort()
-        result.index_written = write_index(opts, jobs, entries, meta, pool, dataset, exporter)
-        timings.mark("index")
+            by_slug = {j.slug: j for j in stale}
+            for task, outcome in pool.map(tasks_for(opts, stale, dataset, meta)):
+                job = by_slug[task.slug]
+                entries[job.slug] = record(job, outcome)
+                (result.built if entries[job.slug]["status"] == "ok" else result.failed).append(job.slug)
+                if bar:
+                    bar.set_postfix_str(job.slug, refresh=False)
+                    bar.update(1)
+            timings.mark(f"execute + render {len(stale)} report(s) ({type(pool).__name__})")
+        if pool is not None:
+            pool, idle = None, pool
+            idle.close()
+    except BaseException:
+        if pool is not None:
+            pool.abort()
+        raise
     finally:
         if bar:
             bar.close()
-        exporter.close()
-        if own_pool and pool is not None:
-            pool.close()
+    result.failed = sorted((s, entries[s]["error"]) for s in result.failed)
+    result.built.sort()
+    result.index_written = write_index(opts, entries, meta, dataset)
+    timings.mark("index")
     result.seconds = time.perf_counter() - started
     return result
 
@@ -652,7 +435,7 @@ def all_entries(out: Path, dataset: Dataset, entries: dict) -> list[dict]:
     return sorted(merged, key=lambda e: e["slug"])
 
 
-def suite_document(opts: BuildOptions, jobs: list[Job], entries: dict, dataset: Dataset) -> dict:
+def suite_document(opts: BuildOptions, entries: dict, dataset: Dataset) -> dict:
     return {"schema": "specnb.suite/1",
             "options": {"cost_table": opts.cost_table if not Path(opts.cost_table).is_file()
                         else Path(opts.cost_table).name, "provider": opts.provider,
@@ -662,32 +445,22 @@ def suite_document(opts: BuildOptions, jobs: list[Job], entries: dict, dataset: 
             "entries": all_entries(Path(opts.out), dataset, entries)}
 
 
-def write_index(opts: BuildOptions, jobs: list[Job], entries: dict, meta: dict, pool, dataset: Dataset,
-                exporter: Exporter | None = None) -> bool:
-    """Write ``suite.json`` and, when it changed (or is missing), ``index.html`` from the summary notebook
-    (executed on the build's kernels, or in this process when it has none)."""
+def write_index(opts: BuildOptions, entries: dict, meta: dict, dataset: Dataset) -> bool:
+    """Write ``suite.json`` and, when it changed (or is missing), ``index.html`` from the summary notebook,
+    executed in this process (it reads the output folder, which lives here)."""
     out = Path(opts.out)
-    doc = suite_document(opts, jobs, entries, dataset)
+    doc = suite_document(opts, entries, dataset)
     text = json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
     index = out / "index.html"
     previous = (out / "suite.json").read_text() if (out / "suite.json").exists() else None
     if previous == text and index.exists() and not opts.force:
         return False
     write_text(out / "suite.json", text)
-    if pool is None:
-        from .inprocess import InProcessRunner
+    from . import export, inprocess, workers
 
-        pool = InProcessRunner(Path.cwd())
-    nb = pool.execute(str(SUMMARY_NOTEBOOK), {"reports_dir": str(out.resolve()),
-                                              "run_metadata": meta or run_metadata()})
-    page = stable_cell_ids(nb)
-    if exporter is None:
-        from . import export
-
-        html = export.export_html(page)
-    else:
-        html = exporter.html(page)
-    write_text(index, html)
+    params = {"reports_dir": str(out.resolve()), "run_metadata": meta or run_metadata()}
+    nb = inprocess.execute(SUMMARY_NOTEBOOK, params)
+    write_text(index, export.export_html(workers.stable_cell_ids(nb)))
     return True
 
 
@@ -700,8 +473,11 @@ def add_build_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("--only", action="append", metavar="GLOB",
                    help="build only configurations whose name matches, e.g. 'dsr1-b200-*' (repeatable)")
     p.add_argument("--jobs", type=int, default=0,
-                   help="parallel kernels (default: one per CPU; one report, or up to 6 without PDF, run in "
-                        "the build process instead unless --jobs is given)")
+                   help="worker processes on this machine (default: one per CPU; one report, --jobs 1, or up "
+                        "to 6 reports without PDF run in the build process itself)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run the reports on a Dask cluster: tcp://HOST:PORT, a scheduler file, or local[:N] "
+                        "for a LocalCluster of N workers (needs pip install 'specnb[dask]')")
     p.add_argument("--targets", help="interactivities for every report, e.g. 30,50,80 (default 25/50/75 %% of band)")
     p.add_argument("--force", action="store_true", help="rebuild even what is up to date")
     p.add_argument("--notebook", default=str(REPORT_NOTEBOOK), metavar="IPYNB",
@@ -709,9 +485,8 @@ def add_build_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-def options_from_args(args) -> BuildOptions:
-    from .cli import _key_values
-
+def options_from_args(args, *, meta: dict, gpu_cost: dict, gpu_kw: dict) -> BuildOptions:
+    """``BuildOptions`` from the parsed command line (``--meta``/``--gpu-*`` already parsed by the CLI)."""
     targets = None
     if args.targets:
         from .comparison import parse_targets
@@ -719,19 +494,19 @@ def options_from_args(args) -> BuildOptions:
         targets = tuple(parse_targets(args.targets))
     only = tuple(p for item in (args.only or []) for p in item.split(",") if p.strip())
     if args.jobs < 0:
-        raise UsageError("--jobs must be 0 (one per CPU) or more")
+        msg = "--jobs must be 0 (one per CPU) or more"
+        raise UsageError(msg)
     return BuildOptions(
-        data=tuple(args.data or ()), meta=_key_values(args.meta, "--meta", numeric=False),
-        model_aliases=names.clean_model_aliases(args.model_alias), out=Path(args.out),
-        formats=parse_formats(args.format), only=only, jobs=args.jobs, targets=targets,
+        data=tuple(args.data or ()), meta=meta, model_aliases=names.clean_model_aliases(args.model_alias),
+        out=Path(args.out), formats=parse_formats(args.format), only=only, jobs=args.jobs, targets=targets,
         cost_table=args.cost_table, provider=args.provider, token_type=args.token_type, semantics=args.semantics,
-        gpu_cost=_key_values(args.gpu_cost, "--gpu-cost", numeric=True),
-        gpu_kw=_key_values(args.gpu_kw, "--gpu-kw", numeric=True), force=args.force,
-        progress=not args.no_progress, notebook=Path(args.notebook))
+        gpu_cost=gpu_cost, gpu_kw=gpu_kw, force=args.force, progress=not args.no_progress,
+        notebook=Path(args.notebook), scheduler=args.scheduler)
 
 
-def run_build_command(args) -> int:
-    opts = options_from_args(args)
+def run_build_command(args, **parsed) -> int:
+    """``specnb build``: run it and print the summary (exit 1 when a configuration failed)."""
+    opts = options_from_args(args, **parsed)
     result = run_build(opts)
     out = Path(opts.out)
     if not result.built and not result.failed:

@@ -193,7 +193,9 @@ def cmd_build(args) -> int:
     require("reports", "specnb build")
 
     _dataset(args)  # loading errors and notes first (the build's own load is then a cache hit)
-    return run_build_command(args)
+    return run_build_command(args, meta=_key_values(args.meta, "--meta", numeric=False),
+                             gpu_cost=_key_values(args.gpu_cost, "--gpu-cost", numeric=True),
+                             gpu_kw=_key_values(args.gpu_kw, "--gpu-kw", numeric=True))
 
 
 def parser() -> argparse.ArgumentParser:

@@ -398,12 +398,17 @@ def _define() -> dict[str, type]:
             specnb["page_size"] = self.page_size
             return specnb
 
+        _engine = None  # (URL fetcher, font configuration): made once per exporter, reused for every PDF
+
         def from_notebook_node(self, nb, resources=None, **kw):
             weasyprint = _import_optional("weasyprint", "Exporting PDF reports")
             html, resources = super().from_notebook_node(nb, resources, **kw)
-            fetcher = weasyprint.URLFetcher(allowed_protocols={"data"})
-            document = weasyprint.HTML(string=html, url_fetcher=fetcher)
-            pdf = document.write_pdf()
+            if self._engine is None:
+                from weasyprint.text.fonts import FontConfiguration
+
+                self._engine = (weasyprint.URLFetcher(allowed_protocols={"data"}), FontConfiguration())
+            fetcher, fonts = self._engine
+            pdf = weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf(font_config=fonts)
             resources["output_extension"] = ".pdf"
             return pdf, resources
 
@@ -498,6 +503,14 @@ _WARM_UP_CHART = {
 }
 
 
+def start_chart_engine() -> threading.Thread:
+    """Start vl-convert's JavaScript engine (and load its fonts) in a thread, by converting a tiny chart with
+    the options a report's charts use; the engine runs without the GIL, on another core."""
+    engine = threading.Thread(target=_chart_svg, args=("vega-lite", _WARM_UP_CHART, None), daemon=True)
+    engine.start()
+    return engine
+
+
 def warm_up(formats=("html",)) -> None:
     """Pay the one-off costs of the first export ahead of the first report.
 
@@ -514,10 +527,8 @@ def warm_up(formats=("html",)) -> None:
     """
     import gc
 
-    engine = None
-    if "pdf" in formats:  # vl-convert starts its engine without holding the GIL: overlap it with the imports
-        engine = threading.Thread(target=_chart_svg, args=("vega-lite", _WARM_UP_CHART, None), daemon=True)
-        engine.start()
+    # vl-convert starts its engine without holding the GIL: overlap it with the imports
+    engine = start_chart_engine() if "pdf" in formats else None
     import nbformat
 
     v4 = nbformat.v4

@@ -1,7 +1,7 @@
 """Execute specnb's own notebooks through papermill inside this process, without a kernel.
 
-For a single report a kernel is most of the cost: a second process, ~0.7 s of kernel boot, and the
-report's imports and data load paid again next to the build's own. The ``specnb-inprocess`` papermill
+A kernel is most of a report's cost: a second process, ~0.7 s of kernel boot, message round trips, and
+the report's imports and data paid again next to the worker's own. The ``specnb-inprocess`` papermill
 engine runs each code cell in an IPython shell in the build process instead, and turns what a cell
 shows into the messages an IPython kernel would send for it (``status``, ``execute_input``,
 ``stream``, ``display_data``, ``execute_result``, ``error``), with the kernel's content, serialised and
@@ -11,8 +11,9 @@ execution counts, timing and papermill metadata are built by the same code as in
 ``tests/test_inprocess.py`` checks that both give the same notebook.
 
 Only for notebooks that change no process state (cwd, ``sys.path``, environment, warning filters,
-library options): specnb's report and summary notebooks. ``specnb build`` runs a user's own
-``--notebook`` on a real kernel. Other differences from a kernel, none of which those notebooks meet:
+library options): specnb's report and summary notebooks, in the build process and in its workers
+(``specnb.workers``). ``specnb build`` runs a user's own ``--notebook`` with papermill's standard engine,
+on a kernel of its own. Other differences from a kernel, none of which those notebooks meet:
 no per-cell timeout or interrupt, no ``input()``, no widgets; streams are sent once per run of writes
 between two displays (a kernel also flushes every 0.2 s); pandas sizes plain-text frames for a terminal.
 """
@@ -28,7 +29,7 @@ import threading
 import uuid
 from contextlib import contextmanager
 
-__all__ = ["ENGINE_NAME", "LANGUAGE_INFO", "InProcessRunner", "register_engine"]
+__all__ = ["ENGINE_NAME", "LANGUAGE_INFO", "execute", "register_engine"]
 
 ENGINE_NAME = "specnb-inprocess"
 
@@ -284,59 +285,23 @@ def _captured(shell, send):
             sys.modules["__main__"] = saved[4]
 
 
-class InProcessRunner:
-    """Runs notebooks with the ``specnb-inprocess`` engine; the same ``execute``/``execute_many``/``close``
-    as :class:`specnb.kernels.KernelPool`, so ``specnb build`` can use either."""
+def execute(nb, parameters: dict | None = None, **papermill_kwargs):
+    """Parameterize and execute ``nb`` (a path or a NotebookNode) with papermill in this process's shell.
 
-    def __init__(self, cwd: str | os.PathLike | None = None, startup_code: str = ""):
-        self.cwd = os.path.abspath(os.fspath(cwd)) if cwd is not None else os.getcwd()
-        self.startup_code = startup_code  # e.g. the notebooks' imports, run once before the first notebook
-        self._started = False
+    On a cell error raises papermill's ``PapermillExecutionError`` with the executed notebook as ``.nb``.
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
 
-    def _start(self) -> None:
-        """Import what the notebooks will (``startup_code``), then freeze the collector's view of the heap:
-        the libraries' objects live as long as the process, and a notebook's allocations would otherwise
-        make the cyclic collector traverse all of them again (~0.1 s for one report)."""
-        if not self._started:
-            exec(compile(self.startup_code, "<specnb startup>", "exec"), {})  # noqa: S102 - specnb's own code
-            import gc
-
-            gc.freeze()
-            self._started = True
-
-    def execute(self, nb, parameters: dict | None = None, **papermill_kwargs):
-        """Parameterize and execute ``nb`` (a path) through ``papermill.execute_notebook``. On a cell error
-        raises papermill's ``PapermillExecutionError`` with the executed notebook as ``.nb``."""
-        import papermill
-        from papermill.exceptions import PapermillExecutionError
-
-        register_engine()
-        if os.path.abspath(os.getcwd()) != self.cwd:
-            msg = f"in-process notebooks run in the build's directory {self.cwd}, not {os.getcwd()}"
-            raise RuntimeError(msg)
-        papermill_kwargs.setdefault("progress_bar", False)
-        papermill_kwargs.setdefault("request_save_on_cell_execute", False)
-        capture: dict = {}
-        with _LOCK:
-            self._start()
-            try:
-                return papermill.execute_notebook(os.fspath(nb), None, parameters=parameters,
-                                                  engine_name=ENGINE_NAME, kernel_name="python3",
-                                                  capture=capture, **papermill_kwargs)
-            except PapermillExecutionError as exc:
-                exc.nb = capture.get("nb")
-                raise
-
-    def execute_many(self, jobs, **common):
-        """Yield ``(job_index, nb_or_exception)`` for ``(nb, parameters)`` jobs, one after the other."""
-        for index, (nb, parameters) in enumerate(jobs):
-            try:
-                outcome = self.execute(nb, parameters, **common)
-            except (KeyboardInterrupt, SystemExit):
-                raise
-            except Exception as exc:  # noqa: BLE001 - reported per job, as KernelPool does
-                outcome = exc
-            yield index, outcome  # outside the try: closing this generator must not be caught as a job error
-
-    def close(self) -> None:
-        """Nothing to shut down (the shell stays for the process's next notebook)."""
+    register_engine()
+    papermill_kwargs.setdefault("progress_bar", False)
+    papermill_kwargs.setdefault("request_save_on_cell_execute", False)
+    capture: dict = {}
+    with _LOCK:
+        try:
+            return papermill.execute_notebook(os.fspath(nb) if isinstance(nb, os.PathLike) else nb, None,
+                                              parameters=parameters, engine_name=ENGINE_NAME,
+                                              kernel_name="python3", capture=capture, **papermill_kwargs)
+        except PapermillExecutionError as exc:
+            exc.nb = capture.get("nb")
+            raise

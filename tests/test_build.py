@@ -18,7 +18,7 @@ TWO = ("dsr1-b200-fp4-1k1k", "dsr1-mi355x-fp8-8k1k")
 
 def run_cli(*args, cwd=None):
     return subprocess.run([sys.executable, "-m", "specnb.cli", "build", "--no-progress", *args],
-                          capture_output=True, text=True, cwd=cwd)
+                          capture_output=True, text=True, cwd=cwd, env={**os.environ, "SPECNB_TIMINGS": "1"})
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +26,7 @@ def built(tmp_path_factory):
     out = tmp_path_factory.mktemp("reports")
     proc = run_cli("--out", str(out), "--only", TWO[0], "--only", TWO[1])
     assert proc.returncode == 0, proc.stderr
+    assert "(LocalPool)" in proc.stderr  # two reports: two worker processes
     return out, proc
 
 
@@ -125,15 +126,15 @@ def pdf_text(path: Path) -> list[str]:
     return [page.extract_text() for page in pypdf.PdfReader(path).pages]
 
 
-def test_single_report_in_process_equals_the_kernel_build(built, tmp_path):
-    """One report is executed in the build process and its PDF drawn by a worker meanwhile; every file
-    equals the kernel-built one, apart from the build time in the footer."""
+def test_single_report_in_process_equals_the_pool_build(built, tmp_path):
+    """One report is executed and rendered in the build process; every file equals the one built by a worker
+    process, apart from the build time in the footer."""
     out, _ = built
     proc = subprocess.run([sys.executable, "-m", "specnb.cli", "build", "--no-progress", "--out", str(tmp_path),
                            "--only", TWO[0]], capture_output=True, text=True,
                           env={**os.environ, "SPECNB_TIMINGS": "1"})
     assert proc.returncode == 0, proc.stderr
-    assert "in this process" in proc.stderr and "Built 1" in proc.stdout
+    assert "(InlinePool)" in proc.stderr and "Built 1" in proc.stdout
     a, b = tmp_path / TWO[0], out / TWO[0]
     for name in ("comparison.json", "comparison.csv"):
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
@@ -167,7 +168,7 @@ def test_index_numbers_without_json_files(built, tmp_path):
 
 
 def test_single_report_failure_in_process(tmp_path):
-    """A cell failing in the build process is reported as on a kernel: exit 1, the notebook kept, no report."""
+    """A cell failing in the build process is reported as in a worker: exit 1, the notebook kept, no report."""
     script = ("import sys\nimport specnb.report as r\n"
               "def boom(c):\n    raise RuntimeError('table exploded')\n"
               "r.table = boom  # the in-process notebook calls this very module\n"
@@ -176,7 +177,7 @@ def test_single_report_failure_in_process(tmp_path):
                            "--only", TWO[0]], capture_output=True, text=True,
                           env={**os.environ, "SPECNB_TIMINGS": "1"})
     assert proc.returncode == 1, proc.stderr
-    assert "in this process" in proc.stderr
+    assert "(InlinePool)" in proc.stderr
     assert f"FAILED {TWO[0]}: RuntimeError: table exploded" in proc.stderr
     assert "Traceback" not in proc.stderr
     report = tmp_path / TWO[0]

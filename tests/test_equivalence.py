@@ -1,12 +1,13 @@
 """The fast paths equal a cold, isolated run.
 
-``specnb build`` executes many reports on warm, reused kernels (``specnb.kernels``), and one or a few
-in its own process (``specnb.inprocess``). Here two configurations are built with ``--jobs 1`` (on a
-kernel: the second report runs on a kernel that already ran the first) and without it (in process: the
-second after the first, in the same shell), and each is executed by the ``papermill`` CLI in its own
-fresh process with the same parameters, then exported by the build's own ``export_job``. The files must be identical: ``comparison.json`` and
-``comparison.csv`` byte for byte, ``report.html`` apart from the declared run-metadata footer (the
-isolated run is deliberately given different run metadata to show nothing else depends on it).
+``specnb build`` executes reports in warm worker processes (``specnb.workers``), or in its own process.
+Here two configurations are built with ``--jobs 2`` (two local workers) and with ``--jobs 1`` (in the
+build process: the second report after the first, in the same shell), and each is executed by the
+``papermill`` CLI in its own fresh process with the same parameters, then rendered and written by the
+build's own ``workers.render`` and ``build.write_outputs``. The files must be identical:
+``comparison.json`` and ``comparison.csv`` byte for byte, ``report.html`` apart from the declared
+run-metadata footer (the isolated run is deliberately given different run metadata to show nothing else
+depends on it). ``tests/test_cluster.py`` compares a Dask build with these.
 """
 
 import json
@@ -19,7 +20,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from specnb import build
+from specnb import build, workers
 
 pytestmark = pytest.mark.slow
 
@@ -42,27 +43,28 @@ def strip_run_metadata(html: str) -> str:
     return FOOTER.sub("<footer/>", html)
 
 
-# (build, slug): the kernel build's two reports and the in-process build's one.
-CASES = [("kernels", SLUGS[0]), ("kernels", SLUGS[1]), ("in-process", SLUGS[0]), ("in-process", SLUGS[1])]
+# (build, slug): the worker pool's two reports and the in-process build's two.
+CASES = [("pool", SLUGS[0]), ("pool", SLUGS[1]), ("in-process", SLUGS[0]), ("in-process", SLUGS[1])]
 
 
 def fast_dir(both, case: str) -> Path:
-    return both[0] if case == "kernels" else both[3]
+    return both[0] if case == "pool" else both[3]
 
 
 @pytest.fixture(scope="module")
 def both(tmp_path_factory):
-    """(kernel build dir, cold dir, jobs, in-process build dir): the builds and the isolated runs,
+    """(pool build dir, cold dir, jobs, in-process build dir): the builds and the isolated runs,
     started together."""
     root = tmp_path_factory.mktemp("equivalence")
     fast, cold, single = root / "fast", root / "cold", root / "single"
     env = {**os.environ, "SPECNB_CACHE": str(root / "cache"), "SPECNB_TIMINGS": "1"}
     only = [a for s in SLUGS for a in ("--only", s)]
-    fast_proc = subprocess.Popen([str(BIN / "specnb"), "build", "--no-progress", "--jobs", "1", "--format",
+    fast_proc = subprocess.Popen([str(BIN / "specnb"), "build", "--no-progress", "--jobs", "2", "--format",
                                   ",".join(FORMATS), "--out", str(fast), *only], env=env, cwd=ROOT,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    # without --jobs, a few reports without PDF run in the build process, one after the other
-    single_proc = subprocess.Popen([str(BIN / "specnb"), "build", "--no-progress", "--format", ",".join(FORMATS),
+    # --jobs 1: the reports run in the build process, one after the other
+    single_proc = subprocess.Popen([str(BIN / "specnb"), "build", "--no-progress", "--jobs", "1", "--format",
+                                    ",".join(FORMATS),
                                     "--out", str(single), *only], env=env, cwd=ROOT,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     # The parameters the build passes (build.plan is pure), run_metadata excepted.
@@ -80,15 +82,15 @@ def both(tmp_path_factory):
         _, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, f"papermill {job.slug}: {err[-3000:]}"
         nb = nbformat.read(job.outdir / "executed.ipynb", as_version=4)
-        build.export_job(job, nb, FORMATS)
+        build.write_outputs(job, workers.render(job.slug, nb, FORMATS))
     out, err = fast_proc.communicate(timeout=300)
     assert fast_proc.returncode == 0, out + err
     assert "Built 2" in out
-    assert "on kernels" in err, err
+    assert "(LocalPool)" in err, err
     out, err = single_proc.communicate(timeout=300)
     assert single_proc.returncode == 0, out + err
     assert "Built 2" in out
-    assert "in this process" in err, err  # the in-process path, the second report after the first
+    assert "(InlinePool)" in err, err  # the build process, the second report after the first
     return fast, cold, jobs, single
 
 

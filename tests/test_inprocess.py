@@ -1,52 +1,106 @@
 """specnb.inprocess: a notebook run in the build process equals a cold papermill run on a kernel.
 
-The in-process runs happen in a fresh Python process, as in ``specnb build`` (pytest's own output
-capture and warning recording would otherwise be what the cells see). The kernel-pool fixtures are
-reused: ``report.ipynb`` prints, shows a DataFrame, an Altair chart and warnings; ``raises.ipynb`` fails.
+The in-process runs happen in a fresh Python process, as in a build worker (pytest's own output
+capture and warning recording would otherwise be what the cells see). ``tests/data/kernels/report.ipynb``
+prints, shows a DataFrame, an Altair chart and warnings; ``raises.ipynb`` fails.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import nbformat
 import papermill as pm
 import pytest
-from test_kernels import RAISES, REPORT, normalise
-from test_kernels import notebook_diff as _debug_diff
 
 from specnb.inprocess import LANGUAGE_INFO
 
 pytestmark = pytest.mark.slow
 
-# "b" changes library state on purpose (a kernel-pool reset test); in-process runs are only for
-# notebooks that do not, so it is left out here.
+DATA = Path(__file__).parent / "data" / "kernels"
+REPORT = str(DATA / "report.ipynb")
+RAISES = str(DATA / "raises.ipynb")
+_TIME_KEYS = {"start_time", "end_time", "duration"}
+# Run-specific text that differs between two *cold* runs as well:
+_VOLATILE = [
+    (re.compile(r"/tmp/ipykernel_\d+/"), "/tmp/ipykernel_PID/"),  # ipykernel's per-process cell files
+    (re.compile(r"altair-viz-[0-9a-f]{32}"), "altair-viz-UUID"),  # altair html renderer div ids
+]
+
+
+def _scrub(obj):
+    if isinstance(obj, str):
+        for rx, repl in _VOLATILE:
+            obj = rx.sub(repl, obj)
+        return obj
+    if isinstance(obj, list):
+        return [_scrub(o) for o in obj]
+    if isinstance(obj, dict):
+        return {k: _scrub(v) for k, v in obj.items()}
+    return obj
+
+
+def normalise(nb: nbformat.NotebookNode) -> dict:
+    """Everything that must match between a cold and a warm run."""
+    nb = copy.deepcopy(nb)
+    meta = dict(nb.metadata)
+    meta["papermill"] = {k: v for k, v in meta["papermill"].items() if k not in _TIME_KEYS}
+    cells = []
+    for c in nb.cells:
+        cmeta = dict(c.metadata)
+        cmeta.pop("execution", None)  # nbclient's per-cell iopub/shell timestamps
+        if "papermill" in cmeta:
+            cmeta["papermill"] = {k: v for k, v in cmeta["papermill"].items() if k not in _TIME_KEYS}
+        cell = {"cell_type": c.cell_type, "source": c.source, "metadata": cmeta}
+        # cell ids of papermill-inserted cells (injected parameters, error banners) are random
+        if c.cell_type == "code":
+            cell["execution_count"] = c.execution_count
+            cell["outputs"] = c.outputs
+        cells.append(cell)
+    return _scrub({"metadata": meta, "cells": cells, "nbformat": nb.nbformat})
+
+
+def _debug_diff(a, b) -> str:
+    """Where two notebooks differ after ``normalise``, as a unified diff (for failure messages)."""
+    import difflib
+    import json
+
+    sa = json.dumps(normalise(a), indent=1, sort_keys=True).splitlines()
+    sb = json.dumps(normalise(b), indent=1, sort_keys=True).splitlines()
+    return "\n".join(list(difflib.unified_diff(sb, sa, lineterm="", n=2))[:80])
+
+
+
+
+# in-process runs are only for notebooks that change no library state
 PARAMS = [{"x": 1, "name": "a"}, {"x": 9, "name": "c"}]
 
 RUNNER = textwrap.dedent("""
     import json, sys
     import nbformat
     from papermill.exceptions import PapermillExecutionError
-    from specnb.inprocess import InProcessRunner
+    from specnb import inprocess
 
     main, stdout, stderr = sys.modules["__main__"], sys.stdout, sys.stderr
-    runner = InProcessRunner()
     jobs = json.loads(sys.argv[1])
     for i, (path, params) in enumerate(jobs):
         try:
-            nb = runner.execute(path, params)
+            nb = inprocess.execute(path, params)
             status = "ok"
         except PapermillExecutionError as exc:
             nb, status = exc.nb, f"error {exc.ename}: {exc.evalue}"
         nbformat.write(nb, f"{sys.argv[2]}/{i}.ipynb")
         print(status)
     try:
-        runner.execute(sys.argv[3], {})
+        inprocess.execute(sys.argv[3], {})
         print("no interrupt")
     except KeyboardInterrupt:
         print("interrupted")
@@ -140,23 +194,6 @@ def test_language_info_is_the_kernels():
 
 
 
-def test_closing_execute_many_early_is_clean(tmp_path):
-    """Ctrl-C while a build exports closes the runner's generator: that must not look like a job error
-    ("generator ignored GeneratorExit" was printed once)."""
-    path = one_cell_notebook(tmp_path / "one.ipynb", "1 + 1")
-    script = textwrap.dedent(f"""
-        from specnb.inprocess import InProcessRunner
-        jobs = InProcessRunner().execute_many([({str(path)!r}, {{}}), ({str(path)!r}, {{}})])
-        index, nb = next(jobs)
-        jobs.close()
-        print("closed", index, nb.cells[0].outputs[0].data["text/plain"])
-    """)
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "closed 0 2"
-    assert "GeneratorExit" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
-
-
 def test_another_activated_venv_does_not_reach_the_build(tmp_path):
     """IPython's shell puts the site-packages of ``$VIRTUAL_ENV`` first on sys.path when that is another
     environment than the interpreter's; in the build process it must not."""
@@ -166,8 +203,8 @@ def test_another_activated_venv_does_not_reach_the_build(tmp_path):
     path = one_cell_notebook(tmp_path / "one.ipynb", "1 + 1")
     script = textwrap.dedent(f"""
         import sys
-        from specnb.inprocess import InProcessRunner
-        InProcessRunner().execute({str(path)!r}, {{}})
+        from specnb import inprocess
+        inprocess.execute({str(path)!r}, {{}})
         print(any({str(site)!r} in p for p in sys.path))
     """)
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,

@@ -155,7 +155,7 @@ def interrupt(out: Path, sig: int):
     import psutil
 
     before = {p: p.stat().st_mtime_ns for p in out.glob("*/.build.json")}
-    proc = subprocess.Popen(build_argv(out, "--force", "--jobs", "1", "--format", "html,json",
+    proc = subprocess.Popen(build_argv(out, "--force", "--jobs", "2", "--format", "html,json",
                                        *[a for s in THREE for a in ("--only", s)]),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     me = psutil.Process(proc.pid)
@@ -176,7 +176,7 @@ def interrupt(out: Path, sig: int):
         pass
     os.kill(proc.pid, sig)
     stdout, stderr = proc.communicate(timeout=60)
-    # Kernels and export workers: gone on their own after SIGINT; after SIGKILL we end the ones we started.
+    # Worker processes: gone on their own after SIGINT; after SIGKILL they notice the build is gone.
     deadline = time.monotonic() + 15
     alive = [k for k in kids if psutil.pid_exists(k)]
     while alive and time.monotonic() < deadline:
@@ -226,18 +226,19 @@ def test_interrupted_build_keeps_every_previous_report(interrupted, name):
 
 
 def test_sigkill_orphans(interrupted):
-    """SIGKILL cannot be handled: kernels started by the killed build are ended by this test (by pid) if still
-    running 15 s later. Recorded, not asserted, so RELIABILITY.md can state what happens."""
+    """SIGKILL cannot be handled: the workers of the killed build notice their pipe closing and exit; any still
+    running 15 s later is ended by this test (by pid). Recorded, not asserted, so RELIABILITY.md can state what
+    happens."""
     _, _, results, _ = interrupted
     r = results["SIGKILL"]
     print(f"SIGKILL: {len(r['kids'])} child processes, {len(r['orphans'])} still running after 15 s")
     assert r["code"] == -signal.SIGKILL
 
 
-def test_sigint_leaves_no_kernel_behind(interrupted):
+def test_sigint_leaves_no_worker_behind(interrupted):
     _, _, results, _ = interrupted
     r = results["SIGINT"]
-    assert r["kids"], "the build had started its kernels"
+    assert r["kids"], "the build had started its workers"
     assert r["orphans"] == [], f"processes left running after SIGINT: {r['orphans']}"
 
 
@@ -270,3 +271,28 @@ def test_index_lists_only_real_reports(interrupted):
     assert ".tmp" not in index
     for slug in THREE:
         assert f'href="{slug}/report.html"' in index
+
+
+# --- a worker process killed mid-report ------------------------------------------------------------------------
+
+
+def test_a_killed_worker_costs_one_report(tmp_path):
+    """The report notebook's kernel kills its worker (SIGKILL) for B300: that report alone fails, saying why;
+    the worker is replaced and the others build."""
+    nb = json.loads(REPORT_NOTEBOOK.read_text())
+    at = next(i for i, c in enumerate(nb["cells"]) if "parameters" in c.get("metadata", {}).get("tags", [])) + 1
+    nb["cells"].insert(at, {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+                            "source": ['import os, signal\n', 'if hardware == "b300":\n',
+                                       '    os.kill(os.getppid(), signal.SIGKILL)  # the worker\n']})
+    notebook = tmp_path / "killer.ipynb"
+    notebook.write_text(json.dumps(nb, indent=1))
+    out = tmp_path / "reports"
+    proc = run_build(out, "--notebook", str(notebook), "--format", "json", "--jobs", "2",
+                     "--only", FAILING, "--only", ONE_POINT, "--only", TWO_POINTS)
+    assert proc.returncode == 1, proc.stderr
+    assert "Built 2, up to date 0, failed 1" in proc.stdout
+    assert (f"  FAILED {FAILING}: WorkerDied: the worker process building it died: killed (SIGKILL, signal 9, "
+            "possibly out of memory)") in proc.stderr
+    entries = {e["slug"]: e for e in json.loads((out / "suite.json").read_text())["entries"]}
+    assert entries[FAILING]["status"] == "error" and "signal 9" in entries[FAILING]["error"]
+    assert entries[ONE_POINT]["status"] == entries[TWO_POINTS]["status"] == "ok"

@@ -1,0 +1,108 @@
+"""Report jobs on a Dask distributed cluster: ``specnb build --scheduler tcp://HOST:PORT | FILE | local[:N]``.
+
+The tasks are :func:`specnb.workers.run`, the same function the local pool and the build process run. Each
+worker warms up once as it joins (a worker plugin: imports, exporters, vl-convert's engine). Each task
+carries its configuration's rows, so the data files are read once, by the build process, and no worker
+needs them (or receives the whole data). Results come back as they finish and the build process writes
+them; a worker that dies mid-task costs nothing written: Dask runs the task again elsewhere, and after
+repeated deaths (``distributed.scheduler.allowed-failures``) the report is recorded as failed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+
+from . import workers
+from .errors import MissingDependencyError, UsageError
+
+try:
+    from distributed import Client, LocalCluster, WorkerPlugin, as_completed
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    msg = "--scheduler needs Dask's 'distributed' package, which is not installed; run: pip install 'specnb[dask]'"
+    raise MissingDependencyError(msg) from exc
+
+
+class WarmUp(WorkerPlugin):
+    """Each worker's one-off costs, paid as it joins (and by any worker that replaces one); its sampling
+    profiler stopped, which would otherwise grow with every report."""
+
+    name = "specnb-warm-up"
+
+    def __init__(self, formats: tuple):
+        self.formats = tuple(formats)
+
+    def setup(self, worker) -> None:
+        # Dask's statistical profiler keeps the call-stack trees it samples: ~1 MB more per report per worker
+        for name in ("profile", "profile-cycle"):
+            callback = getattr(worker, "periodic_callbacks", {}).get(name)
+            if callback is not None:
+                callback.stop()
+        workers.warm_up(self.formats)
+
+
+def connect(address: str, size: int):
+    """``(client, cluster)``: a ``LocalCluster`` of ``N`` one-thread workers for ``local[:N]`` (``size`` when
+    no N), else the running scheduler at ``address`` or named in a scheduler file (cluster None)."""
+    kind, _, count = address.partition(":")
+    try:
+        if kind == "local":
+            n = int(count) if count else size
+            if n < 1:
+                raise ValueError(count)
+            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                                   silence_logs=logging.ERROR)
+            return Client(cluster), cluster
+        if os.path.isfile(address):
+            return Client(scheduler_file=address, timeout="20s"), None
+        return Client(address, timeout="20s"), None
+    except ValueError:
+        msg = f"--scheduler {address!r}: expected tcp://HOST:PORT, a scheduler file, local or local:N (N >= 1)"
+        raise UsageError(msg) from None
+    except OSError as exc:
+        msg = (f"--scheduler {address}: cannot reach the Dask scheduler ({exc}); start one with `dask scheduler` "
+               "and workers with `dask worker ADDRESS --nthreads 1`")
+        raise UsageError(msg) from None
+
+
+class DaskPool:
+    """Runs tasks on a Dask cluster, a few per worker in flight at a time (the rest wait in the build
+    process, so neither side holds the whole suite)."""
+
+    def __init__(self, address: str, size: int, formats: tuple = ()):
+        self.client, self.cluster = connect(address, size)
+        self.client.register_plugin(WarmUp(formats), name=WarmUp.name)
+
+    def map(self, tasks):
+        """Yield ``(task, Rendered | Failed | exception)`` as tasks finish."""
+        tasks = iter(tasks)
+        running: dict = {}
+        done = as_completed()
+        build = uuid.uuid4().hex[:8]
+
+        def submit() -> None:
+            task = next(tasks, None)
+            if task is not None:
+                future = self.client.submit(workers.run, task, key=f"specnb-{build}-{task.slug}", pure=False)
+                running[future] = task
+                done.add(future)
+
+        for _ in range(max(2, 2 * sum(self.client.nthreads().values()))):
+            submit()
+        for future in done:
+            task = running.pop(future)
+            try:
+                outcome = future.result()
+            except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker: that report failed, not the build
+                outcome = exc
+            future.release()
+            yield task, outcome
+            submit()
+
+    def close(self) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+    abort = close

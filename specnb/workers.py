@@ -1,0 +1,315 @@
+"""Report jobs and the one function that runs them, in the build process, in local worker processes or on
+Dask workers (``specnb.cluster``).
+
+A :class:`Task` carries one configuration's notebook parameters, its rows of the data (pickled: the bytes
+the build read and hashed, never re-read from disk) and the formats to render. :func:`run` executes the
+notebook — specnb's own in the worker's own IPython shell (``specnb.inprocess``), a user's ``--notebook``
+with papermill's standard engine on a kernel of its own — renders every file in memory and returns them;
+the build process writes them (``specnb.build``). A worker never touches the output folder.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pickle
+import signal
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import resources
+from .errors import BuildError
+
+REPORT_NOTEBOOK = resources.notebook("report")
+STARTUP = ("json", "math", "pandas", "numpy", "scipy.interpolate", "altair", "specnb.report", "specnb.charts",
+           "specnb.suite", "specnb.comparison", "specnb.narrative", "specnb.table", "specnb.data")
+"""What specnb's notebooks import: a worker imports it once, before its first report."""
+
+
+@dataclass(frozen=True)
+class Task:
+    slug: str
+    params: dict
+    data: bytes  # pickled Dataset: this configuration's rows and the data files' hashes
+    formats: tuple
+    notebook: str | None = None  # a user's own report notebook (nbformat JSON); None: specnb's own
+
+
+@dataclass(frozen=True)
+class Rendered:
+    slug: str
+    files: dict  # file name -> bytes, in the order they are written
+    summary: dict  # what the index shows (the notebook's summary output)
+
+
+@dataclass(frozen=True)
+class Failed:
+    slug: str
+    error: str  # one line
+    notebook: str | None = None  # the executed notebook as far as it ran (JSON), kept as failed.ipynb
+
+
+def block_slow_imports() -> None:
+    """Make ``import rfc3987_syntax`` fail in this process, before jsonschema is first imported.
+
+    jsonschema only uses it to check the ``iri`` string format, which no notebook or Vega-Lite schema
+    here relies on, and importing it compiles grammars for 1–3 s (python-jsonschema issue 1428).
+    """
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)
+
+
+def warm_up(formats: tuple = ()) -> None:
+    """Pay a worker's one-off costs before its first report: the notebooks' imports, papermill and the
+    shell, the exporters for ``formats`` (templates, vl-convert's engine); then freeze the heap's objects
+    out of the cyclic collector's reach (see ``specnb.export.warm_up``)."""
+    import gc
+
+    block_slow_imports()
+    for module in STARTUP:
+        importlib.import_module(module)
+    from . import inprocess
+
+    inprocess.register_engine()
+    renders = tuple(f for f in formats if f in ("html", "pdf"))
+    if renders:
+        from . import export
+
+        export.warm_up(renders)
+    gc.freeze()
+
+
+def run(task: Task) -> Rendered | Failed:
+    """Execute ``task``'s notebook and render its files; a failure is returned, not raised."""
+    try:
+        nb = execute(task)
+    except Exception as exc:  # noqa: BLE001 - one failing configuration must not stop the others
+        return Failed(task.slug, error_line(exc), _notebook_text(getattr(exc, "nb", None)))
+    try:
+        return render(task.slug, nb, task.formats)
+    except Exception as exc:  # noqa: BLE001
+        return Failed(task.slug, error_line(exc))
+
+
+def execute(task: Task):
+    """The executed notebook; papermill's ``PapermillExecutionError`` (with ``.nb``) when a cell fails."""
+    if task.notebook is None:
+        from . import inprocess
+        from .data import pinned
+
+        dataset = pickle.loads(task.data)  # a fresh copy per report: editing it changes no other report
+        with pinned(dataset, task.params.get("data"), task.params.get("meta")):
+            return inprocess.execute(REPORT_NOTEBOOK, task.params)
+    import tempfile
+
+    import nbformat
+    import papermill
+
+    # papermill's standard engine, on a kernel of its own; papermill writes the notebook before it raises
+    with tempfile.TemporaryDirectory(prefix="specnb-") as tmp:
+        out = os.path.join(tmp, "executed.ipynb")
+        try:
+            return papermill.execute_notebook(nbformat.reads(task.notebook, as_version=4), out,
+                                              parameters=task.params, kernel_name="python3", progress_bar=False)
+        except papermill.PapermillExecutionError as exc:
+            exc.nb = nbformat.read(out, as_version=4) if os.path.exists(out) else None
+            raise
+
+
+def render(slug: str, nb, formats: tuple) -> Rendered:
+    """A report's files from its executed notebook: ``comparison.json``/``.csv`` as the notebook emitted
+    them, HTML and PDF exported without those machine outputs. All are rendered before any is written."""
+    from .report import COMPARISON_MIME, CSV_MIME, SUMMARY_MIME
+
+    found = machine_outputs(nb)
+    if COMPARISON_MIME not in found:
+        msg = f"{slug}: the report notebook produced no comparison output"
+        raise BuildError(msg)
+    files = {}
+    if "json" in formats:
+        files["comparison.json"] = found[COMPARISON_MIME].encode()
+        files["comparison.csv"] = found.get(CSV_MIME, "").encode()
+    view = stable_cell_ids(strip_machine_outputs(nb))
+    if "html" in formats or "pdf" in formats:
+        from . import export
+
+        if "html" in formats:
+            files["report.html"] = export.export_html(view).encode()
+        if "pdf" in formats:
+            files["report.pdf"] = export.export_pdf(view)
+    return Rendered(slug, files, found.get(SUMMARY_MIME, {}))
+
+
+MACHINE_MIMES = ("text/x.specnb.comparison-json", "text/csv", "application/vnd.specnb.summary+json")
+
+
+def machine_outputs(nb) -> dict:
+    """The machine-readable outputs the report notebook carries (text joined when stored as lines)."""
+    found = {}
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            for mime, value in out.get("data", {}).items():
+                if mime in MACHINE_MIMES:
+                    found[mime] = "".join(value) if isinstance(value, list) else value
+    return found
+
+
+def strip_machine_outputs(nb):
+    """Drop the machine-readable outputs before export (they are written as their own files)."""
+    for cell in nb.cells:
+        if "outputs" in cell:
+            cell["outputs"] = [o for o in cell["outputs"] if not any(m in o.get("data", {}) for m in MACHINE_MIMES)]
+    return nb
+
+
+def stable_cell_ids(nb):
+    """papermill gives its injected-parameters cell a random id, which nbconvert writes into the page;
+    a fixed one keeps two builds of the same inputs byte-identical."""
+    for cell in nb.cells:
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            cell["id"] = "injected-parameters"
+    return nb
+
+
+def error_line(exc: BaseException) -> str:
+    """One line saying what failed: a cell's exception name and value, else the exception's first line."""
+    ename, evalue = getattr(exc, "ename", None), getattr(exc, "evalue", None)
+    if ename:
+        return f"{ename}: {evalue}".splitlines()[0][:300]
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"[:300]
+
+
+def _notebook_text(nb) -> str | None:
+    if nb is None:
+        return None
+    import nbformat
+
+    return nbformat.writes(nb)
+
+
+class WorkerDied(BuildError):
+    """The worker process running a report ended without answering (killed, out of memory, crashed)."""
+
+    @classmethod
+    def from_exitcode(cls, code: int | None) -> WorkerDied:
+        if code is not None and code < 0:
+            name = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
+            why = f"killed ({name}, signal {-code}{', possibly out of memory' if -code == signal.SIGKILL else ''})"
+        else:
+            why = f"exited with code {code}"
+        return cls(f"the worker process building it died: {why}")
+
+
+# ------------------------------------------------------------------------------------------ the pools
+
+
+class InlinePool:
+    """Runs tasks in this process, one after the other (one report: no process to start). With PDFs,
+    vl-convert's engine starts at once, on another core, while the data loads and the notebook runs."""
+
+    def __init__(self, formats: tuple = ()):
+        if "pdf" in formats:
+            from . import export
+
+            export.start_chart_engine()
+
+    def map(self, tasks):
+        warm_up()  # the notebooks' imports, then the heap frozen: each report's collections stay small
+        for task in tasks:
+            yield task, run(task)
+
+    def close(self) -> None:
+        """Nothing to end."""
+
+    abort = close
+
+
+class LocalPool:
+    """Worker processes on this machine, spawned and warmed up as the pool is made; each task goes to the
+    next free worker. A worker that dies costs only the task it was running: it is reported as
+    :class:`WorkerDied` and replaced."""
+
+    def __init__(self, size: int, formats: tuple = ()):
+        import multiprocessing
+
+        self.ctx = multiprocessing.get_context("spawn")
+        self.formats = formats
+        self.workers = [self._start() for _ in range(size)]
+
+    def _start(self):
+        here, there = self.ctx.Pipe()
+        proc = self.ctx.Process(target=_serve, args=(there, self.formats), name="specnb-worker", daemon=True)
+        proc.start()
+        there.close()
+        return proc, here
+
+    def map(self, tasks):
+        """Yield ``(task, Rendered | Failed | WorkerDied)`` as they finish."""
+        from multiprocessing.connection import wait
+
+        tasks = iter(tasks)
+        idle, busy = list(self.workers), {}  # busy: connection -> (worker, task)
+        while True:
+            while idle:
+                task = next(tasks, None)
+                if task is None:
+                    break
+                worker = idle.pop()
+                worker[1].send(task)
+                busy[worker[1]] = (worker, task)
+            if not busy:
+                return
+            ready = wait(list(busy) + [w[0].sentinel for w, _ in busy.values()])
+            for conn in list(busy):
+                worker, task = busy[conn]
+                if conn not in ready and worker[0].sentinel not in ready:
+                    continue
+                try:
+                    outcome = conn.recv()
+                except (EOFError, OSError):  # the process ended mid-task: this task alone is lost
+                    worker[0].join(5)
+                    outcome = WorkerDied.from_exitcode(worker[0].exitcode)
+                    self.workers.remove(worker)
+                    worker = self._start()
+                    self.workers.append(worker)
+                del busy[conn]
+                idle.append(worker)
+                yield task, outcome
+
+    def close(self) -> None:
+        """Ask every worker to stop, then end any that does not within a few seconds."""
+        for _, conn in self.workers:
+            try:
+                conn.send(None)
+            except OSError:
+                pass
+        for proc, conn in self.workers:
+            proc.join(5)
+            if proc.is_alive():
+                proc.terminate()
+                proc.join(5)
+            conn.close()
+
+    def abort(self) -> None:
+        """End every worker now (the build was interrupted or failed before its first report)."""
+        for proc, _ in self.workers:
+            proc.terminate()
+        for proc, conn in self.workers:
+            proc.join(5)
+            conn.close()
+
+
+def _serve(conn, formats: tuple) -> None:
+    """A local worker: warm up, then run tasks until told to stop or the build process is gone."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the build process's; it ends its workers
+    warm_up(formats)
+    while True:
+        try:
+            task = conn.recv()
+            if task is None:
+                return
+            conn.send(run(task))
+        except (EOFError, OSError):  # the build process ended: so does this worker
+            os._exit(0)
