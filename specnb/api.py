@@ -20,11 +20,13 @@ def _dataset(data, model_aliases) -> Dataset:
 
 
 def configurations(data=None, *, all_configs: bool = False, arms=("mtp", "none"),
-                   model_aliases=None) -> pd.DataFrame:
+                   model_aliases=None, as_of=None, percentile: str = "median") -> pd.DataFrame:
     """Configurations in ``data`` (default: bundled) with point counts per arm; comparable ones by default.
 
-    ``model_aliases`` (``{"my-r1-finetune": "dsr1"}``) apply when ``data`` is paths, as in ``specnb.load``."""
-    return _dataset(data, model_aliases).configurations(all_configs=all_configs, arms=arms)
+    ``model_aliases`` (``{"my-r1-finetune": "dsr1"}``) apply when ``data`` is paths, as in ``specnb.load``.
+    ``as_of`` and ``percentile`` count the points ``compare`` would use with the same options."""
+    return _dataset(data, model_aliases).configurations(all_configs=all_configs, arms=arms, as_of=as_of,
+                                                        percentile=percentile)
 
 
 def compare(model: str, hardware: str, precision: str, sequence: str | None = None, *, data=None,
@@ -35,6 +37,8 @@ def compare(model: str, hardware: str, precision: str, sequence: str | None = No
     ``data`` is a ``Dataset``, a path or a list of paths (default: the bundled data); ``model_aliases``
     (``{"my-r1-finetune": "dsr1"}``) apply when it is paths, as in ``specnb.load``. ``gpu_cost`` and
     ``gpu_kw`` override one or more GPUs' $/GPU-hour (for ``provider``) and kW, e.g. ``{"b200": 2.1}``.
+    Which rows are compared is chosen here, not at loading: ``percentile="p99"`` (median, p90, p99) and
+    ``as_of="2026-05-05"`` (the data as it stood that day).
     """
     from . import names
 

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from . import costs, names
-from .data import PERCENTILES, Dataset, at_percentile, latency_columns, parse_as_of
+from .data import PERCENTILES, Dataset, at_percentile, latency_columns, parse_as_of, selection_words
 from .errors import UsageError
 from .frontier import Frontier, pareto_frontier
 from .spline import SEMANTICS, MonotoneCurve
@@ -509,7 +509,7 @@ def _selection(dataset: Dataset, config: Config, arms: tuple, as_of: str | None,
     the notes saying what that left out, and the words that scope an arm's "no points" note. A configuration with
     nothing left is a ``UsageError`` naming the date or percentile."""
     rows = dataset.select(*config.to_dict().values(), as_of=as_of)
-    notes, scope = [], ""
+    notes = []
     if as_of is not None:
         history = dataset.history_of(*config.to_dict().values())
         by = history["dated_by"]
@@ -523,20 +523,19 @@ def _selection(dataset: Dataset, config: Config, arms: tuple, as_of: str | None,
         left = f"{later} later row{'s' if later != 1 else ''}" + (f" and {unknown} of unknown date" if unknown else "")
         notes.append(f"Data as of {as_of}: the newest row per line and concurrency dated on or before it; {left} "
                      "of this configuration left out.")
-        scope = f" dated on or before {as_of}"
+    scope = selection_words(as_of, percentile)
     points = at_percentile(rows, percentile)
     if percentile != "median":
         if points.empty:
             others = ", ".join(p for p in PERCENTILES if p != percentile)
-            msg = (f"{config.slug}: none of its {len(rows)} points{scope} measures the {percentile} TPOT; "
-                   f"choose --percentile {others}")
+            msg = (f"{config.slug}: none of its {len(rows)} points{selection_words(as_of)} records the {percentile} "
+                   f"TPOT; choose --percentile {others}")
             raise UsageError(msg)
-        lacking = rows.spec_method[~rows.index.isin(rows.index[rows[f"{percentile}_interactivity"].notna()])]
+        lacking = rows.spec_method[rows[f"{percentile}_interactivity"].isna()].value_counts()
         if len(lacking):
-            per_arm = ", ".join(f"{names.spec_label(a)} {int((lacking == a).sum())}" for a in arms if (lacking == a).any())
-            notes.append(f"At the {percentile}: {len(lacking)} of {len(rows)} points lack the {percentile} TPOT and are "
-                         f"left out ({per_arm}).")
-        scope += f" with a {percentile} TPOT"
+            per_arm = ", ".join(f"{names.spec_label(a)} {int(lacking[a])}" for a in arms if a in lacking)
+            notes.append(f"Read at the {percentile}: {int(lacking.sum())} of {len(rows)} points do not record the "
+                         f"{percentile} TPOT and are left out ({per_arm}).")
     return points, notes, scope
 
 

@@ -32,7 +32,7 @@ import pandas as pd
 
 from . import formats, names
 from .errors import DataError, FormatError, Problem, UsageError
-from .formats._rows import ENERGY_FIELDS, TAIL_PERCENTILES
+from .formats._rows import ENERGY_FIELDS, PERCENTILES, TAIL_PERCENTILES
 
 CANONICAL_COLUMNS = (
     "model", "hardware", "framework", "precision", "spec_method", "isl", "osl", "conc", "disagg",
@@ -40,14 +40,13 @@ CANONICAL_COLUMNS = (
     "interactivity", "throughput_per_gpu", "output_throughput_per_gpu", "input_throughput_per_gpu",
     "median_ttft_s", "median_e2el_s", "median_tpot_s", "date", "run_id", "source",
 )
-PERCENTILES = ("median", *TAIL_PERCENTILES)
-"""Latency percentiles a comparison can be read at (``--percentile``); the median is the canonical columns'."""
 TAIL_MEASURES = tuple(f"{p}_{m}" for p in TAIL_PERCENTILES for m in ("interactivity", "tpot_s", "ttft_s", "e2el_s"))
 """Per tail percentile: interactivity (1 / that percentile's TPOT), TPOT, TTFT and E2E latency in seconds."""
 OPTIONAL_MEASURES = TAIL_MEASURES + ENERGY_FIELDS
 """Measured where the data has them, NaN elsewhere: tail latencies, average GPU power (W) and J per token."""
-EXTRA_COLUMNS = OPTIONAL_MEASURES + ("model_id", "topology", "is_multinode", "prefill_tp", "prefill_ep", "prefill_dp_attention",
-                 "prefill_num_workers", "decode_num_workers", "image", "format")
+EXTRA_COLUMNS = OPTIONAL_MEASURES + ("model_id", "topology", "is_multinode", "prefill_tp", "prefill_ep",
+                                     "prefill_dp_attention", "prefill_num_workers", "decode_num_workers", "image",
+                                     "format")
 LINE_KEY = ("model", "hardware", "framework", "precision", "spec_method", "topology", "isl", "osl")
 CONFIG_KEY = ("model", "hardware", "precision", "isl", "osl")
 MEASURES = ("interactivity", "throughput_per_gpu", "output_throughput_per_gpu", "input_throughput_per_gpu",
@@ -243,8 +242,8 @@ def to_frame(records: list[dict]) -> pd.DataFrame:
     for col in INT_COLUMNS:
         frame[col] = frame[col].astype("int64")
     frame["conc"] = pd.to_numeric(frame["conc"], errors="coerce").astype("Int64")  # NA: not recorded
-    for col in MEASURES + OPTIONAL_MEASURES + ("tp", "ep", "num_prefill_gpu", "num_decode_gpu", "prefill_tp", "prefill_ep",
-                           "prefill_num_workers", "decode_num_workers"):
+    for col in MEASURES + OPTIONAL_MEASURES + ("tp", "ep", "num_prefill_gpu", "num_decode_gpu", "prefill_tp",
+                                               "prefill_ep", "prefill_num_workers", "decode_num_workers"):
         frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
     frame["run_id"] = frame["run_id"].astype("Int64")
     frame["date"] = frame["date"].fillna("").astype(str)
@@ -362,30 +361,45 @@ def parse_as_of(value) -> str | None:
     raise UsageError(msg)
 
 
-def points_as_of(history: pd.DataFrame, as_of=None) -> pd.DataFrame:
-    """The points as they stood on ``as_of``: rows dated on or before it (``dated_by``), then the "latest" rule.
-
-    Without ``as_of``, the latest of every row (``Dataset.points``). A row that cannot be dated never counts in
-    an as-of view: it might be newer than the day asked for."""
+def rows_as_of(history: pd.DataFrame, as_of=None) -> pd.DataFrame:
+    """The rows dated on or before ``as_of`` (by ``dated_by``); every row without ``as_of``. A row that cannot be
+    dated never counts in an as-of view: it might be newer than the day asked for."""
     as_of = parse_as_of(as_of)
     if as_of is None:
-        return latest(history)
+        return history
     by = history["dated_by"] if "dated_by" in history else dated_by(history)
-    return latest(history.loc[(by != "") & (by <= as_of)])
+    return history.loc[((by != "") & (by <= as_of)).to_numpy()]
+
+
+def points_as_of(history: pd.DataFrame, as_of=None) -> pd.DataFrame:
+    """The points as they stood on ``as_of``: ``rows_as_of``, then the "latest" rule. Without ``as_of``, the
+    latest of every row (``Dataset.points``). The one data-selection rule of compare, build, list and export."""
+    return latest(rows_as_of(history, as_of))
+
+
+def measuring(frame: pd.DataFrame, percentile: str = "median") -> pd.DataFrame:
+    """The rows that measure ``percentile``'s TPOT (every row measures the median), columns unchanged."""
+    if percentile not in PERCENTILES:
+        raise UsageError.unknown_choice("percentile", percentile, PERCENTILES)
+    if percentile == "median":
+        return frame
+    return frame.loc[frame[f"{percentile}_interactivity"].notna().to_numpy()].reset_index(drop=True)
 
 
 def at_percentile(points: pd.DataFrame, percentile: str = "median") -> pd.DataFrame:
     """The points that measure ``percentile``'s TPOT, with ``interactivity`` read at it (1 / that TPOT).
 
-    The median view is the points unchanged (every point measures the median); at p90 or p99, points without that
-    percentile are left out — never mixed with median ones on the same curve."""
-    if percentile not in PERCENTILES:
-        raise UsageError.unknown_choice("percentile", percentile, PERCENTILES)
-    if percentile == "median":
-        return points
-    x = points[f"{percentile}_interactivity"]
-    keep = x.notna().to_numpy()
-    return points.loc[keep].assign(interactivity=x[keep]).reset_index(drop=True)
+    The median view is the points unchanged; at p90 or p99, points without that percentile are left out — never
+    mixed with median ones on the same curve."""
+    kept = measuring(points, percentile)
+    return kept if percentile == "median" else kept.assign(interactivity=kept[f"{percentile}_interactivity"])
+
+
+def selection_words(as_of=None, percentile: str = "median") -> str:
+    """What ``as_of`` and ``percentile`` select, for messages: `` dated on or before 2026-05-05 with a p90 TPOT``."""
+    as_of = parse_as_of(as_of)
+    return (f" dated on or before {as_of}" if as_of else "") + \
+        (f" with a {percentile} TPOT" if percentile != "median" else "")
 
 
 def latency_columns(percentile: str = "median") -> dict:

@@ -115,7 +115,8 @@ def comparison_html(c: Comparison, *, include_css: bool = True) -> str:
         return (css + f'<div class="specnb-table"><strong>{title}</strong>'
                 f"<p>No matched comparison.</p><ul>{notes}</ul></div>")
     caption = (f"{esc(c.rate.table)} cost table, {esc(c.rate.provider)} rate; ✓ marks the better value "
-               f"(differences under 1 % are not marked); {esc(c.semantics)} semantics.")
+               f"(differences under 1 % are not marked); {esc(c.semantics)} semantics; {esc(c.percentile)} latencies"
+               f"{'; data as of ' + esc(c.as_of) if c.as_of else ''}.")
     if any(v.clamped for t in c.targets for v in t.arms.values()):
         caption += " * clamped to the frontier end (inferencex semantics)."
     rows = matrix(c)

@@ -30,6 +30,8 @@ cost_table = "2026-07"  # bundled table name or a CSV/YAML file
 provider = "hyperscaler"
 token_type = "total"
 semantics = "specnb"   # or "inferencex" to reproduce the public dashboard
+percentile = "median"  # latency percentile: "median", "p90" or "p99" (interactivity = 1 / its TPOT)
+as_of = None           # "YYYY-MM-DD": the data as it stood that day; None means every row
 gpu_cost = {}          # per-GPU $/GPU-hour overrides, e.g. {"b200": 2.1}
 gpu_kw = {}            # per-GPU kW overrides
 run_metadata = {}      # build time and versions, injected by specnb build'''),
@@ -39,7 +41,8 @@ from specnb import report
 comparison = specnb.compare(model, hardware, precision, sequence,
                             data=specnb.load(data, meta=meta, model_aliases=model_aliases),
                             targets=targets, cost_table=cost_table, provider=provider, token_type=token_type,
-                            semantics=semantics, gpu_cost=gpu_cost, gpu_kw=gpu_kw)
+                            semantics=semantics, percentile=percentile, as_of=as_of, gpu_cost=gpu_cost,
+                            gpu_kw=gpu_kw)
 report.header(comparison)'''),
     ("code", "caveat", "report.caveat(comparison)"),
     ("md", "h-findings", "## Findings"),
@@ -95,6 +98,9 @@ charts.chart_throughput(c)'''),
      "file, or override one GPU."),
     ("code", "costs", '''specnb.compare("dsr1", "b200", "fp4", "1k/1k", data=data, provider="neocloud", gpu_cost={"b200": 2.40},
                targets=[40, 60, 80])'''),
+    ("md", "h-tail", "## Tail latency, and the data as it stood on a day\n\n`percentile=\"p99\"` reads interactivity "
+     "as 1 / p99 TPOT (and TTFT, E2E at p99); `as_of` leaves out rows dated after that day."),
+    ("code", "tail", '''specnb.compare("dsr1", "b200", "fp4", "1k/1k", data=data, percentile="p99", as_of="2026-05-05")'''),
     ("md", "h-dashboard", "## Reproducing the public dashboard\n\n`semantics=\"inferencex\"` reproduces the "
      "dashboard's band, clamping and two-point rule, so you can check its numbers."),
     ("code", "inferencex", '''specnb.compare("dsr1", "b200", "fp4", "1k/1k", data=data, semantics="inferencex", cost_table="2026-04")'''),

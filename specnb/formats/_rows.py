@@ -19,7 +19,9 @@ FIXED_SEQUENCE_TYPES = ("", "single_turn", "fixed_seq_len")
 runner's ``fixed-seq-len`` scenario); rows of any other type (``agentic_traces``) have no ISL/OSL."""
 TAIL_PERCENTILES = ("p90", "p99")
 """Latency percentiles read besides the median (``--percentile``): the benchmark writes p99 on every row and p90
-on newer ones (p99.9 too, but the bundled rows of the percentile's TPOT are too few to compare on)."""
+on newer ones (p99.9 too, on as few rows as p90; not offered)."""
+PERCENTILES = ("median", *TAIL_PERCENTILES)
+"""What ``--percentile`` accepts; the median is the canonical columns' (``interactivity``, ``median_ttft_s``)."""
 ENERGY_FIELDS = ("avg_power_w", "joules_per_total_token", "joules_per_input_token", "joules_per_output_token")
 """Measured power and energy (the runner writes them on newer AMD rows): average GPU power in watts and J per token."""
 

@@ -13,8 +13,16 @@ import io
 
 from .. import names
 from ..errors import FormatError
-from ._rows import ENERGY_FIELDS, MAX_RUN_ID, TAIL_PERCENTILES, RowReader, energy, other_workload, skipped, \
-    tail_latencies
+from ._rows import (
+    ENERGY_FIELDS,
+    MAX_RUN_ID,
+    TAIL_PERCENTILES,
+    RowReader,
+    energy,
+    other_workload,
+    skipped,
+    tail_latencies,
+)
 
 NAME = "csv"
 
