@@ -181,8 +181,8 @@ def _energy_paragraph(c: Comparison) -> str:
         text += ("Where a run recorded the GPUs' average power, the table also shows <em>measured</em> energy per "
                  "token: the run's <code>joules_per_total_token</code>, or, where only <code>avg_power_w</code> is "
                  "given, avg_power_w / throughput per GPU (W per GPU ÷ tok/s per GPU = J per token); it is "
-                 "interpolated over the frontier points that carry it, like every other metric, and reads "not "
-                 "measured" outside them. It counts the GPUs' own power only, so it is lower than the provisioned "
+                 "interpolated over the frontier points that carry it, like every other metric, and reads \"not "
+                 "measured\" outside them. It counts the GPUs' own power only, so it is lower than the provisioned "
                  "kW implies.")
     else:
         text += "No frontier point of this configuration records measured power, so no measured energy is shown."
