@@ -719,7 +719,7 @@ def add_build_parser(p: argparse.ArgumentParser) -> None:
 
 def options_from_args(args) -> BuildOptions:
     from .cli import _key_values
-    from .data import parse_as_of
+    from .data import check_percentile, parse_as_of
 
     targets = None
     if args.targets:
@@ -734,7 +734,7 @@ def options_from_args(args) -> BuildOptions:
         model_aliases=names.clean_model_aliases(args.model_alias), out=Path(args.out),
         formats=parse_formats(args.format), only=only, jobs=args.jobs, targets=targets,
         cost_table=args.cost_table, provider=args.provider, token_type=args.token_type, semantics=args.semantics,
-        percentile=args.percentile, as_of=parse_as_of(args.as_of),
+        percentile=check_percentile(args.percentile), as_of=parse_as_of(args.as_of),
         gpu_cost=_key_values(args.gpu_cost, "--gpu-cost", numeric=True),
         gpu_kw=_key_values(args.gpu_kw, "--gpu-kw", numeric=True), force=args.force,
         progress=not args.no_progress, notebook=Path(args.notebook))

@@ -54,12 +54,12 @@ def _common(p: argparse.ArgumentParser) -> None:
     g.add_argument("--gpu-cost", action="append", metavar="GPU=USD", help="override one GPU's $/GPU-hour")
     g.add_argument("--gpu-kw", action="append", metavar="GPU=KW", help="override one GPU's all-in kW")
     rows = p.add_argument_group("which rows")
-    rows.add_argument("--percentile", default="median", choices=PERCENTILES,
-                   help="latency percentile: interactivity is 1 / its TPOT, TTFT and E2E are read at it; points "
-                        "without it are left out (default median)")
+    rows.add_argument("--percentile", default="median", metavar="|".join(PERCENTILES),
+                      help="latency percentile: interactivity is 1 / its TPOT, TTFT and E2E are read at it; points "
+                           "without it are left out (default median)")
     rows.add_argument("--as-of", metavar="YYYY-MM-DD",
-                   help="the data as it stood that day: rows dated after it are left out, then the newest row per "
-                        "line and concurrency is used (default: every row)")
+                      help="the data as it stood that day: rows dated after it are left out, then the newest row "
+                           "per line and concurrency is used (default: every row)")
 
 
 def _dataset(args):

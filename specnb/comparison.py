@@ -25,7 +25,8 @@ import numpy as np
 import pandas as pd
 
 from . import costs, names
-from .data import PERCENTILES, Dataset, at_percentile, latency_columns, parse_as_of, selection_words
+from .data import PERCENTILES, Dataset, at_percentile, check_percentile, latency_columns, parse_as_of, \
+    selection_words
 from .errors import UsageError
 from .frontier import Frontier, pareto_frontier
 from .spline import SEMANTICS, MonotoneCurve
@@ -614,8 +615,7 @@ def compare(dataset: Dataset, model: str, hardware: str, precision: str, sequenc
         raise UsageError.unknown_choice("semantics", semantics, SEMANTICS)
     if token_type not in costs.TOKEN_TYPES:
         raise UsageError.unknown_choice("token type", token_type, costs.TOKEN_TYPES)
-    if percentile not in PERCENTILES:
-        raise UsageError.unknown_choice("percentile", percentile, PERCENTILES)
+    check_percentile(percentile)
     as_of = parse_as_of(as_of)
     arms = tuple(names.spec_key(a) for a in arms)
     if len(arms) < 2 or len(set(arms)) != len(arms):

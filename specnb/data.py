@@ -377,10 +377,16 @@ def points_as_of(history: pd.DataFrame, as_of=None) -> pd.DataFrame:
     return latest(rows_as_of(history, as_of))
 
 
-def measuring(frame: pd.DataFrame, percentile: str = "median") -> pd.DataFrame:
-    """The rows that measure ``percentile``'s TPOT (every row measures the median), columns unchanged."""
+def check_percentile(percentile: str) -> str:
+    """``--percentile``: one of ``PERCENTILES``, else a ``UsageError`` listing them."""
     if percentile not in PERCENTILES:
         raise UsageError.unknown_choice("percentile", percentile, PERCENTILES)
+    return percentile
+
+
+def measuring(frame: pd.DataFrame, percentile: str = "median") -> pd.DataFrame:
+    """The rows that measure ``percentile``'s TPOT (every row measures the median), columns unchanged."""
+    check_percentile(percentile)
     if percentile == "median":
         return frame
     return frame.loc[frame[f"{percentile}_interactivity"].notna().to_numpy()].reset_index(drop=True)
@@ -404,8 +410,7 @@ def selection_words(as_of=None, percentile: str = "median") -> str:
 
 def latency_columns(percentile: str = "median") -> dict:
     """The TTFT and E2E latency columns read at ``percentile``, e.g. ``{"ttft_s": "p99_ttft_s", ...}``."""
-    if percentile not in PERCENTILES:
-        raise UsageError.unknown_choice("percentile", percentile, PERCENTILES)
+    check_percentile(percentile)
     return {"ttft_s": f"{percentile}_ttft_s", "e2el_s": f"{percentile}_e2el_s"}
 
 
