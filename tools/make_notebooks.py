@@ -30,8 +30,8 @@ cost_table = "2026-07"  # bundled table name or a CSV/YAML file
 provider = "hyperscaler"
 token_type = "total"
 semantics = "specnb"   # or "inferencex" to reproduce the public dashboard
-percentile = "median"  # latency percentile: "median", "p90" or "p99" (interactivity = 1 / its TPOT)
-as_of = None           # "YYYY-MM-DD": the data as it stood that day; None means every row
+percentile = "median"  # latency percentile: median, p90 or p99; interactivity is 1 / its TPOT
+as_of = None           # a day as YYYY-MM-DD: the data as it stood then; None means every row
 gpu_cost = {}          # per-GPU $/GPU-hour overrides, e.g. {"b200": 2.1}
 gpu_kw = {}            # per-GPU kW overrides
 run_metadata = {}      # build time and versions, injected by specnb build'''),
