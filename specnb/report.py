@@ -168,8 +168,8 @@ def _rows_paragraph(c: Comparison) -> str:
                 "row without a date counts from the date of the first dated run after its own (GitHub run ids grow "
                 "with time); a row that cannot be dated counts only without an as-of date.")
     else:
-        when = ("<strong>Data:</strong> every row loaded; the newest row per line and concurrency is used "
-                "(<code>--as-of YYYY-MM-DD</code> reproduces the report as the data stood on a past day).")
+        when = ("<strong>As of:</strong> the latest data: every row loaded, the newest row per line and concurrency "
+                "used (<code>--as-of YYYY-MM-DD</code> reproduces the report as the data stood on a past day).")
     return f"<p>{pct}</p><p>{when}</p>"
 
 
