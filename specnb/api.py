@@ -21,12 +21,25 @@ def _dataset(data, model_aliases) -> Dataset:
 
 def configurations(data=None, *, all_configs: bool = False, arms=("mtp", "none"),
                    model_aliases=None, as_of=None, percentile: str = "median") -> pd.DataFrame:
-    """Configurations in ``data`` (default: bundled) with point counts per arm; comparable ones by default.
+    """Configurations in ``data`` (default: bundled), comparable ones by default: model, hardware, precision,
+    sequence (and its isl, osl), then one point-count column per arm ("MTP points", "Off points", ...).
 
     ``model_aliases`` (``{"my-r1-finetune": "dsr1"}``) apply when ``data`` is paths, as in ``specnb.load``.
     ``as_of`` and ``percentile`` count the points ``compare`` would use with the same options."""
-    return _dataset(data, model_aliases).configurations(all_configs=all_configs, arms=arms, as_of=as_of,
-                                                        percentile=percentile)
+    configs = _dataset(data, model_aliases).configurations(all_configs=all_configs, arms=arms, as_of=as_of,
+                                                           percentile=percentile)
+    return _readable(configs, arms)
+
+
+def _readable(configs: pd.DataFrame, arms=("mtp", "none")) -> pd.DataFrame:
+    """``Dataset.configurations``' frame with its ``points`` dicts spread into integer columns, ``arms`` first."""
+    from . import names
+
+    found = sorted({a for counts in configs["points"] for a in counts} - set(arms))
+    frame = configs[["model", "hardware", "precision", "sequence", "isl", "osl"]].copy()
+    for arm in list(arms) + found:
+        frame[f"{names.spec_label(arm)} points"] = [int(counts.get(arm, 0)) for counts in configs["points"]]
+    return frame
 
 
 def compare(model: str, hardware: str, precision: str, sequence: str | None = None, *, data=None,

@@ -29,17 +29,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import __version__, costs, names
+from . import __version__, costs, names, resources
 from .atomic import write_bytes, write_text
 
 if TYPE_CHECKING:  # specnb.data imports pandas: loaded in plan(), after the kernels have been spawned
     from .data import Dataset
 from .errors import BuildError, UsageError
 
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = ROOT / "notebooks"
-REPORT_NOTEBOOK = NOTEBOOKS / "report.ipynb"
-SUMMARY_NOTEBOOK = NOTEBOOKS / "summary.ipynb"
+NOTEBOOKS = resources.NOTEBOOKS
+REPORT_NOTEBOOK = resources.notebook("report")
+SUMMARY_NOTEBOOK = resources.notebook("summary")
 FORMATS = ("html", "pdf", "json")
 STATE_FILE = ".build.json"
 KERNEL_STARTUP = ("import json, math, pandas, numpy, scipy.interpolate, altair, specnb, specnb.report, "
@@ -100,9 +99,9 @@ class BuildResult:
 def _code_digest() -> str:
     """Hash of specnb's own code, templates, tables and notebooks: a code change rebuilds reports."""
     h = hashlib.sha256()
-    pkg = Path(__file__).resolve().parent
+    pkg = resources.PACKAGE
     files = sorted(p for p in pkg.rglob("*") if p.is_file() and p.suffix in (".py", ".j2", ".json", ".css", ".csv")
-                   and "__pycache__" not in p.parts)
+                   and "__pycache__" not in p.parts and resources.IN_WHEEL not in p.parents)
     files += sorted(NOTEBOOKS.glob("*.ipynb"))
     for p in files:
         h.update(p.name.encode())

@@ -207,6 +207,9 @@ def cmd_export(args) -> int:
 
 def cmd_build(args) -> int:
     from .build import run_build_command
+    from .extras import require
+
+    require("reports", "specnb build")
 
     _dataset(args)  # loading errors and notes first (the build's own load is then a cache hit)
     return run_build_command(args)

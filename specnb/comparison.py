@@ -273,7 +273,7 @@ class Comparison:
         return paragraphs(self)
 
     def _repr_html_(self) -> str:
-        from .table import comparison_html  # presentation lives above compare; imported on use
+        from .display import comparison_html  # presentation lives above compare; imported on use
 
         return comparison_html(self)
 

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import formats, names
+from . import formats, names, resources
 from .errors import DataError, FormatError, Problem, UsageError
 from .formats._rows import ENERGY_FIELDS, PERCENTILES, TAIL_PERCENTILES
 
@@ -55,7 +55,7 @@ REQUIRED_MEASURES = ("interactivity", "throughput_per_gpu")
 """What every point has; any other measure (and ``conc``) may be missing (NaN / NA): "not measured"."""
 INT_COLUMNS = ("isl", "osl")
 
-BUNDLED_DATA = Path(__file__).resolve().parent.parent / "data"
+BUNDLED_DATA = resources.DATA
 DEFAULT_MAX_FILE_MB = 100.0
 META_KEYS = ("model", "hardware", "framework", "precision", "spec_method", "isl", "osl", "tp", "ep",
              "num_prefill_gpu", "num_decode_gpu", "date")

@@ -39,6 +39,8 @@ import threading
 from functools import cache
 from pathlib import Path
 
+from . import resources
+
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~10 ms)
 if TYPE_CHECKING:
     from typing import Any
@@ -56,7 +58,7 @@ __all__ = [
     "export_pdf",
 ]
 
-TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+TEMPLATES_DIR = resources.TEMPLATES
 """Directory holding the ``specnb_html`` and ``specnb_pdf`` nbconvert templates."""
 
 PRINT_CHART_CONFIG = {"font": "DejaVu Sans"}

@@ -36,3 +36,24 @@ def test_gpu_override_through_api():
     cheap = specnb.compare("dsr1", "h200", "fp8", "1k/1k", gpu_cost={"h200": base.rate.usd_per_gpu_hour / 2})
     a, b = base.targets[0].arms["mtp"], cheap.targets[0].arms["mtp"]
     assert b.cost_per_mtok * 2 == a.cost_per_mtok and b.throughput_per_gpu == a.throughput_per_gpu
+
+
+def test_configurations_read_as_a_plain_table(bundled):
+    configs = specnb.configurations(bundled)
+    assert list(configs.columns) == ["model", "hardware", "precision", "sequence", "isl", "osl", "MTP points",
+                                     "Off points"]
+    assert len(configs) == len(bundled.configurations()) > 30
+    assert (configs["MTP points"] > 0).all() and (configs["Off points"] > 0).all()
+    assert str(configs["MTP points"].dtype) == "int64"
+    row = configs[(configs.hardware == "b200") & (configs.precision == "fp4") & (configs.sequence == "1k/1k")]
+    assert row[["MTP points", "Off points"]].values.tolist() == [[13, 28]]
+
+
+def test_configurations_with_other_arms_and_none(bundled, tmp_path):
+    every = specnb.configurations(bundled, all_configs=True)
+    assert len(every) > len(specnb.configurations(bundled)) and "UNKNOWN points" in every.columns  # raw results without --meta
+    assert (every[["MTP points", "Off points", "UNKNOWN points"]].sum(axis=1) > 0).all()
+    only_off = specnb.configurations(bundled, all_configs=True, arms=("none",))
+    assert list(only_off.columns[6:8]) == ["Off points", "MTP points"]  # the asked arms first
+    empty = specnb.configurations(bundled, arms=("eagle",))
+    assert empty.empty and "EAGLE points" in empty.columns

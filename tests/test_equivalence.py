@@ -27,6 +27,7 @@ pytestmark = pytest.mark.slow
 SLUGS = ("dsr1-b200-fp4-1k1k", "dsr1-mi355x-fp8-8k1k")
 FORMATS = ("html", "json")
 BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parents[1]
 FOOTER = re.compile(r'<footer class="specnb-run-metadata"[^>]*>.*?</footer>', re.S)
 ISOLATED_META = {"built": "isolated cold papermill run", "specnb": "-", "note": "differs on purpose"}
 
@@ -58,11 +59,11 @@ def both(tmp_path_factory):
     env = {**os.environ, "SPECNB_CACHE": str(root / "cache"), "SPECNB_TIMINGS": "1"}
     only = [a for s in SLUGS for a in ("--only", s)]
     fast_proc = subprocess.Popen([str(BIN / "specnb"), "build", "--no-progress", "--jobs", "1", "--format",
-                                  ",".join(FORMATS), "--out", str(fast), *only], env=env, cwd=build.ROOT,
+                                  ",".join(FORMATS), "--out", str(fast), *only], env=env, cwd=ROOT,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     # without --jobs, a few reports without PDF run in the build process, one after the other
     single_proc = subprocess.Popen([str(BIN / "specnb"), "build", "--no-progress", "--format", ",".join(FORMATS),
-                                    "--out", str(single), *only], env=env, cwd=build.ROOT,
+                                    "--out", str(single), *only], env=env, cwd=ROOT,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     # The parameters the build passes (build.plan is pure), run_metadata excepted.
     _, jobs = build.plan(build.BuildOptions(out=cold, formats=FORMATS, only=SLUGS))
@@ -74,7 +75,7 @@ def both(tmp_path_factory):
         cold_procs.append(subprocess.Popen(
             [str(BIN / "papermill"), str(build.REPORT_NOTEBOOK.resolve()), str(job.outdir / "executed.ipynb"),
              "--no-progress-bar", *papermill_cli_args(params)],
-            cwd=build.ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     for job, proc in zip(jobs, cold_procs, strict=True):
         _, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, f"papermill {job.slug}: {err[-3000:]}"

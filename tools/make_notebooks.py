@@ -78,32 +78,43 @@ suite.header(s)'''),
 ]
 
 EXPLORE = [
-    ("md", "intro", HEADER + "# Exploring MTP vs Off with specnb\n\nStart here in JupyterLab. Each cell is "
-     "independent; change the configuration or the cost assumptions and re-run."),
-    ("code", "load", '''import specnb
+    ("md", "intro", HEADER + "# Exploring MTP vs Off with specnb\n\nWhat does speculative decoding (MTP) buy over "
+     "running without it, at the same interactivity? Run the cells top to bottom, then change a configuration or "
+     "a cost and re-run. Everything here works offline."),
+    ("code", "setup", '''import specnb
+from specnb import charts, display
 
-data = specnb.load()          # or specnb.load(["my_results/"], meta={"hardware": "h200"})
+display.enable()  # charts draw with JupyterLab's own Vega: offline, with tooltips and controls'''),
+    ("md", "h-load", "## 1. Load and list\n\n`specnb.load()` reads the bundled InferenceX data; "
+     "`specnb.configurations` lists what can be compared and how many points each arm has."),
+    ("code", "load", '''data = specnb.load()
 specnb.configurations(data)'''),
-    ("md", "h-compare", "## One configuration\n\nThe comparison shows as a table; `.to_frame()` and "
-     "`.to_dict()` give the same numbers as a DataFrame and as `comparison.json`."),
+    ("md", "h-compare", "## 2. Compare one configuration\n\nMTP and Off at three interactivity targets inside "
+     "the band both arms measured. `c.to_frame()`, `c.to_dict()` and `c.narrative()` give the same numbers as a "
+     "DataFrame, as `comparison.json` and as sentences."),
     ("code", "compare", '''c = specnb.compare("dsr1", "b200", "fp4", "1k/1k", data=data)
 c'''),
     ("code", "frame", "c.to_frame()"),
-    ("code", "story", "for paragraph in c.narrative():\n    print(paragraph, end=\"\\n\\n\")"),
-    ("md", "h-charts", "## Charts"),
-    ("code", "charts", '''from specnb import charts
-
-charts.chart_throughput(c)'''),
-    ("md", "h-costs", "## Your own cost assumptions\n\nPass a cost table name (`2026-04`, `2026-07`), a CSV/YAML "
-     "file, or override one GPU."),
+    ("md", "h-charts", "## 3. Charts\n\nHover a point for its engine, concurrency and date; the menu under the "
+     "first chart switches its metric."),
+    ("code", "chart-throughput", "charts.chart_throughput(c)"),
+    ("code", "chart-cost", "charts.chart_cost(c)"),
+    ("code", "chart-ratio", "charts.chart_ratio(c)"),
+    ("md", "h-costs", "## 4. Your own costs\n\nA provider, your $/GPU-hour (or kW) for one GPU, a bundled cost "
+     "table (`2026-07`, `2026-04`) or your own CSV/YAML file as `cost_table=`; targets of your choosing."),
     ("code", "costs", '''specnb.compare("dsr1", "b200", "fp4", "1k/1k", data=data, provider="neocloud", gpu_cost={"b200": 2.40},
                targets=[40, 60, 80])'''),
-    ("md", "h-tail", "## Tail latency, and the data as it stood on a day\n\n`percentile=\"p99\"` reads interactivity "
-     "as 1 / p99 TPOT (and TTFT, E2E at p99); `as_of` leaves out rows dated after that day."),
+    ("md", "h-tail", "## 5. Tail latency, and the data of a past day\n\n`percentile=\"p99\"` reads interactivity "
+     "as 1 / p99 TPOT, and TTFT and E2E at the p99; `as_of` leaves out rows dated after that day."),
     ("code", "tail", '''specnb.compare("dsr1", "b200", "fp4", "1k/1k", data=data, percentile="p99", as_of="2026-05-05")'''),
-    ("md", "h-dashboard", "## Reproducing the public dashboard\n\n`semantics=\"inferencex\"` reproduces the "
-     "dashboard's band, clamping and two-point rule, so you can check its numbers."),
-    ("code", "inferencex", '''specnb.compare("dsr1", "b200", "fp4", "1k/1k", data=data, semantics="inferencex", cost_table="2026-04")'''),
+    ("md", "h-data", "## 6. Your own data\n\n`specnb.load` takes files and folders in any format specnb reads. "
+     "Raw `benchmark_serving` results record neither the GPU, the precision nor the spec method: give them in "
+     "`meta`, or they show as `unknown`. Here a bundled raw sweep (its GPU was not recorded) stands in for yours."),
+    ("code", "own-data", '''from specnb import resources
+
+# yours: specnb.load(["my_runs/"], meta={"hardware": "h200", "precision": "fp8", "spec_method": "mtp"})
+mine = specnb.load([resources.DATA / "runner-samples" / "gpt-oss-120b"], meta={"spec_method": "none"})
+specnb.configurations(mine, all_configs=True)'''),
 ]
 
 
