@@ -724,7 +724,6 @@ def _to_dict(c: Comparison) -> dict:
         "config": c.config.to_dict(),
         "arms": list(c.arms),
         "semantics": c.semantics,
-        **_selection_dict(c),
         "cost": {"table": c.rate.table, "provider": c.rate.provider, "token_type": c.token_type,
                  "usd_per_gpu_hour": c.rate.usd_per_gpu_hour, "kw_per_gpu": c.rate.kw_per_gpu},
         "band": band,
@@ -733,6 +732,7 @@ def _to_dict(c: Comparison) -> dict:
                      "ratio": _num(t.ratio), "ratios": {a: _num(r) for a, r in t.ratios.items()},
                      "arms": {a: _arm_dict(v, c.percentile) for a, v in t.arms.items()}}
                     for t in c.targets],
+        **_selection_dict(c),  # after SPEC §4's fixed keys, which keep their order
         "crossover_details": [{"interactivity": _num(x.interactivity), "leader_above": x.leader_above,
                                "leader_below": x.leader_below} for x in c.crossovers],
         "labels": {"title": c.title, "model": names.model_label(c.config.model),

@@ -100,8 +100,9 @@ class Dataset:
                               arms=arms)
 
     def history_of(self, model: str, hardware: str, precision: str, isl: int, osl: int) -> pd.DataFrame:
-        """Every row read of one configuration (all dates and runs)."""
-        return _of_config(self.history, model, hardware, precision, isl, osl)
+        """Every row read of one configuration (all dates and runs), with its ``dated_by`` day."""
+        history = self.history if "dated_by" in self.history else self.history.assign(dated_by=dated_by(self.history))
+        return _of_config(history, model, hardware, precision, isl, osl)
 
     def select(self, model: str, hardware: str, precision: str, isl: int, osl: int, *, as_of=None) -> pd.DataFrame:
         """One configuration's points: the latest row per line and concurrency (as of ``as_of`` when given)."""
