@@ -25,8 +25,7 @@ import numpy as np
 import pandas as pd
 
 from . import costs, names
-from .data import PERCENTILES, Dataset, at_percentile, check_percentile, latency_columns, parse_as_of, \
-    selection_words
+from .data import PERCENTILES, Dataset, at_percentile, check_percentile, latency_columns, parse_as_of, selection_words
 from .errors import UsageError
 from .frontier import Frontier, pareto_frontier
 from .spline import SEMANTICS, MonotoneCurve

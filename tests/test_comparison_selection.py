@@ -71,10 +71,12 @@ extras = st.fixed_dictionaries({}, optional={
     "p99_intvty": st.floats(1, 500), "avg_power_w": st.floats(50, 1500), "joules_per_total_token": st.floats(0.01, 20)})
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(st.lists(st.tuples(point, extras), min_size=1, max_size=6), st.lists(st.tuples(point, extras), min_size=1,
-                                                                              max_size=6),
-       st.sampled_from(["specnb", "inferencex"]), st.sampled_from(["total", "output"]))
+arm_points = st.lists(st.tuples(point, extras), min_size=1, max_size=6)
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(arm_points, arm_points, st.sampled_from(["specnb", "inferencex"]), st.sampled_from(["total", "output"]))
 def test_median_gives_todays_numbers(tmp_path, mtp, off, semantics, token_type):
     """Tail latencies and power anywhere in the data change nothing at the median: the comparison of the same
     rows without them has the same JSON, key for key, but the new keys."""
