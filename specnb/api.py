@@ -20,12 +20,15 @@ def _dataset(data, model_aliases) -> Dataset:
 
 
 def configurations(data=None, *, all_configs: bool = False, arms=("mtp", "none"),
-                   model_aliases=None) -> pd.DataFrame:
+                   model_aliases=None, as_of=None, percentile: str = "median") -> pd.DataFrame:
     """Configurations in ``data`` (default: bundled), comparable ones by default: model, hardware, precision,
     sequence (and its isl, osl), then one point-count column per arm ("MTP points", "Off points", ...).
 
-    ``model_aliases`` (``{"my-r1-finetune": "dsr1"}``) apply when ``data`` is paths, as in ``specnb.load``."""
-    return _readable(_dataset(data, model_aliases).configurations(all_configs=all_configs, arms=arms), arms)
+    ``model_aliases`` (``{"my-r1-finetune": "dsr1"}``) apply when ``data`` is paths, as in ``specnb.load``.
+    ``as_of`` and ``percentile`` count the points ``compare`` would use with the same options."""
+    configs = _dataset(data, model_aliases).configurations(all_configs=all_configs, arms=arms, as_of=as_of,
+                                                           percentile=percentile)
+    return _readable(configs, arms)
 
 
 def _readable(configs: pd.DataFrame, arms=("mtp", "none")) -> pd.DataFrame:
@@ -47,6 +50,8 @@ def compare(model: str, hardware: str, precision: str, sequence: str | None = No
     ``data`` is a ``Dataset``, a path or a list of paths (default: the bundled data); ``model_aliases``
     (``{"my-r1-finetune": "dsr1"}``) apply when it is paths, as in ``specnb.load``. ``gpu_cost`` and
     ``gpu_kw`` override one or more GPUs' $/GPU-hour (for ``provider``) and kW, e.g. ``{"b200": 2.1}``.
+    Which rows are compared is chosen here, not at loading: ``percentile="p99"`` (median, p90, p99) and
+    ``as_of="2026-05-05"`` (the data as it stood that day).
     """
     from . import names
 

@@ -74,6 +74,8 @@ class BuildOptions:
     provider: str = costs.DEFAULT_PROVIDER
     token_type: str = "total"
     semantics: str = "specnb"
+    percentile: str = "median"  # latency percentile interactivity, TTFT and E2E are read at
+    as_of: str | None = None  # YYYY-MM-DD: the data as it stood that day; None: every row
     gpu_cost: dict = field(default_factory=dict)
     gpu_kw: dict = field(default_factory=dict)
     force: bool = False
@@ -167,6 +169,7 @@ def notebook_params(opts: BuildOptions, cfg: dict) -> dict:
         "targets": list(opts.targets) if opts.targets else None,
         "cost_table": str(Path(opts.cost_table).resolve()) if Path(opts.cost_table).is_file() else opts.cost_table,
         "provider": opts.provider, "token_type": opts.token_type, "semantics": opts.semantics,
+        "percentile": opts.percentile, "as_of": opts.as_of,
         # only this GPU's overrides: changing b200's rate must not invalidate the other GPUs' reports
         "gpu_cost": {g: v for g, v in opts.gpu_cost.items() if g == cfg["hardware"]},
         "gpu_kw": {g: v for g, v in opts.gpu_kw.items() if g == cfg["hardware"]},
@@ -206,13 +209,16 @@ def plan(opts: BuildOptions, dataset: Dataset | None = None) -> tuple[Dataset, l
 
     dataset = dataset or load(list(opts.data) or None, meta=opts.meta, model_aliases=opts.model_aliases)
     costs.load_cost_table(opts.cost_table)  # fail early on a bad table
-    configs = dataset.configurations()
+    configs = dataset.configurations(as_of=opts.as_of, percentile=opts.percentile)
     by_slug = {}
     for r in configs.itertuples():
         cfg = Config(r.model, r.hardware, r.precision, int(r.isl), int(r.osl))
         by_slug[cfg.slug] = cfg.to_dict()
     if not by_slug:
-        msg = "no configuration has points for both MTP and Off in the given data; see `specnb list --all`"
+        from .data import selection_words
+
+        msg = (f"no configuration has points for both MTP and Off{selection_words(opts.as_of, opts.percentile)} in "
+               "the given data; see `specnb list --all` with the same --as-of and --percentile")
         raise UsageError(msg)
     slugs = select(sorted(by_slug), opts.only)
     notebook = Path(opts.notebook)
@@ -440,6 +446,7 @@ def suite_document(opts: BuildOptions, entries: dict, dataset: Dataset) -> dict:
             "options": {"cost_table": opts.cost_table if not Path(opts.cost_table).is_file()
                         else Path(opts.cost_table).name, "provider": opts.provider,
                         "token_type": opts.token_type, "semantics": opts.semantics,
+                        "percentile": opts.percentile, "as_of": opts.as_of,
                         "targets": list(opts.targets) if opts.targets else None, "formats": list(opts.formats)},
             "data": [{"path": f.path, "format": f.format, "rows": f.rows, "sha256": f.sha256} for f in dataset.files],
             "entries": all_entries(Path(opts.out), dataset, entries)}
@@ -487,6 +494,8 @@ def add_build_parser(p: argparse.ArgumentParser) -> None:
 
 def options_from_args(args, *, meta: dict, gpu_cost: dict, gpu_kw: dict) -> BuildOptions:
     """``BuildOptions`` from the parsed command line (``--meta``/``--gpu-*`` already parsed by the CLI)."""
+    from .data import check_percentile, parse_as_of
+
     targets = None
     if args.targets:
         from .comparison import parse_targets
@@ -500,6 +509,7 @@ def options_from_args(args, *, meta: dict, gpu_cost: dict, gpu_kw: dict) -> Buil
         data=tuple(args.data or ()), meta=meta, model_aliases=names.clean_model_aliases(args.model_alias),
         out=Path(args.out), formats=parse_formats(args.format), only=only, jobs=args.jobs, targets=targets,
         cost_table=args.cost_table, provider=args.provider, token_type=args.token_type, semantics=args.semantics,
+        percentile=check_percentile(args.percentile), as_of=parse_as_of(args.as_of),
         gpu_cost=gpu_cost, gpu_kw=gpu_kw, force=args.force, progress=not args.no_progress,
         notebook=Path(args.notebook), scheduler=args.scheduler)
 

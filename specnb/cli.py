@@ -13,6 +13,7 @@ import sys
 
 from . import costs, names
 from .errors import SpecnbError, UsageError
+from .formats._rows import PERCENTILES
 from .spline import SEMANTICS
 
 
@@ -52,6 +53,13 @@ def _common(p: argparse.ArgumentParser) -> None:
     g.add_argument("--token-type", default="total", choices=costs.TOKEN_TYPES)
     g.add_argument("--gpu-cost", action="append", metavar="GPU=USD", help="override one GPU's $/GPU-hour")
     g.add_argument("--gpu-kw", action="append", metavar="GPU=KW", help="override one GPU's all-in kW")
+    rows = p.add_argument_group("which rows")
+    rows.add_argument("--percentile", default="median", metavar="|".join(PERCENTILES),
+                      help="latency percentile: interactivity is 1 / its TPOT, TTFT and E2E are read at it; points "
+                           "without it are left out (default median)")
+    rows.add_argument("--as-of", metavar="YYYY-MM-DD",
+                      help="the data as it stood that day: rows dated after it are left out, then the newest row "
+                           "per line and concurrency is used (default: every row)")
 
 
 def _dataset(args):
@@ -103,14 +111,14 @@ def cmd_list(args) -> int:
              ", ".join(m["ids"]) or "—"] for m in models])
         return 0
     arms = tuple(a.strip() for a in args.arms.split(","))
-    configs = dataset.configurations(all_configs=args.all, arms=arms)
+    configs = dataset.configurations(all_configs=args.all, arms=arms, as_of=args.as_of, percentile=args.percentile)
     records = [{"model": r.model, "hardware": r.hardware, "precision": r.precision, "isl": int(r.isl),
                 "osl": int(r.osl), "points": dict(sorted(r.points.items()))} for r in configs.itertuples()]
     if args.format == "json":
         print(json.dumps(records, indent=1))
         return 0
     if not records:
-        print("no configurations with points for every arm; try --all")
+        print(f"no configurations with points for every arm{_scope(args)}; try --all")
         return 0
     methods = sorted({m for r in records for m in r["points"]}, key=lambda m: (m != arms[0], m))
     header = ["model", "label", "hardware", "precision", "sequence"] + \
@@ -119,8 +127,15 @@ def cmd_list(args) -> int:
                              names.sequence_label(r["isl"], r["osl"])]
                             + [str(r["points"].get(m, 0)) for m in methods] for r in records])
     kind = "configurations" if args.all else f"configurations with {' and '.join(names.spec_label(a) for a in arms)}"
-    print(f"\n{len(records)} {kind}")
+    print(f"\n{len(records)} {kind}{_scope(args)}")
     return 0
+
+
+def _scope(args) -> str:
+    """Words for the rows ``--as-of`` and ``--percentile`` select (see ``data.selection_words``)."""
+    from .data import selection_words
+
+    return selection_words(args.as_of, args.percentile)
 
 
 def _compare(args, dataset, *, strict: bool):
@@ -129,7 +144,8 @@ def _compare(args, dataset, *, strict: bool):
     arms = tuple(a.strip() for a in args.arms.split(","))
     return compare(dataset, args.model, args.hardware, args.precision, args.sequence, arms=arms,
                    targets=args.targets, strict_targets=strict, semantics=args.semantics,
-                   cost_table=_cost_table(args, args.hardware), provider=args.provider, token_type=args.token_type)
+                   cost_table=_cost_table(args, args.hardware), provider=args.provider, token_type=args.token_type,
+                   percentile=args.percentile, as_of=args.as_of)
 
 
 def render_text(c) -> str:
@@ -142,6 +158,8 @@ def render_text(c) -> str:
                f"{'$' + format(rate.usd_per_gpu_hour, 'g') + '/GPU-h' if rate.usd_per_gpu_hour else 'no rate'}, "
                f"{format(rate.kw_per_gpu, 'g') + ' kW/GPU' if rate.kw_per_gpu else 'no power figure'}; "
                f"token type {c.token_type}; semantics {c.semantics}")
+    out.append(f"Rows: latency percentile {c.percentile} (interactivity = 1 / {c.percentile} TPOT); "
+               + (f"data as of {c.as_of}" if c.as_of else "latest data"))
     if c.band is not None:
         out.append(f"Matched band ({c.band.kind}): {fmt.fmt_band(round(c.band.shown_low, 1), round(c.band.shown_high, 1))}"
                    f" tok/s/user; targets: {', '.join(fmt.fmt_interactivity(t.interactivity) for t in c.targets)}")
@@ -178,10 +196,11 @@ def cmd_compare(args) -> int:
 
 def cmd_export(args) -> int:
     from .csvfiles import write_points_csv
+    from .data import measuring, points_as_of, rows_as_of
 
     dataset = _dataset(args)
-    frame = dataset.history if args.history else dataset.points
-    write_points_csv(frame, args.out)
+    frame = (rows_as_of if args.history else points_as_of)(dataset.history, args.as_of)
+    write_points_csv(measuring(frame, args.percentile), args.out)
     print(f"wrote {len(frame)} points to {args.out}", file=sys.stderr)
     return 0
 
@@ -225,7 +244,8 @@ def parser() -> argparse.ArgumentParser:
     pc.add_argument("--format", default="text", choices=("text", "json"))
     pc.set_defaults(func=cmd_compare)
 
-    pe = sub.add_parser("export", help="write the loaded points as a canonical CSV")
+    pe = sub.add_parser("export", help="write the loaded points as a canonical CSV (with --as-of: as of that day; "
+                        "with --percentile p90|p99: only the points that measure it)")
     _common(pe)
     pe.add_argument("--out", required=True, help="CSV file to write")
     pe.add_argument("--history", action="store_true", help="all rows, not only the latest per line")

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from . import costs, names, support
-from .data import Dataset
+from .data import PERCENTILES, Dataset, at_percentile, check_percentile, latency_columns, parse_as_of, selection_words
 from .errors import UsageError
 from .frontier import Frontier, pareto_frontier
 from .spline import SEMANTICS, MonotoneCurve
@@ -36,13 +36,22 @@ TIE_THRESHOLD = 0.01  # relative throughput difference under which two arms are 
 CURVE_SAMPLES = 120
 THROUGHPUT_COLUMNS = {"total": "throughput_per_gpu", "input": "input_throughput_per_gpu",
                       "output": "output_throughput_per_gpu"}
-INTERPOLATED = ("throughput_per_gpu", "output_throughput_per_gpu", "input_throughput_per_gpu", "conc",
-                "median_ttft_s", "median_e2el_s")
-"""The metrics interpolated at a target. Throughput per GPU is on every frontier knot; any other may be
-missing on some or all knots, and is then interpolated over the knots that carry it (``MetricCurve``)."""
+ENERGY_METRIC = "joules_per_total_token"
+"""Measured energy per token (J per total token), where the data records power; see ``formats._rows.energy``."""
 METRIC_LABELS = {"throughput_per_gpu": "throughput per GPU", "output_throughput_per_gpu": "output throughput",
                  "input_throughput_per_gpu": "input throughput", "conc": "concurrency",
-                 "median_ttft_s": "median TTFT", "median_e2el_s": "median E2E latency"}
+                 ENERGY_METRIC: "measured energy per token",
+                 **{f"{p}_ttft_s": f"{p} TTFT" for p in PERCENTILES},
+                 **{f"{p}_e2el_s": f"{p} E2E latency" for p in PERCENTILES}}
+
+
+def interpolated_metrics(percentile: str = "median") -> tuple:
+    """The metrics interpolated at a target, latencies at ``percentile``. Throughput per GPU is on every frontier
+    knot; any other may be missing on some or all knots, and is then interpolated over the knots that carry it
+    (``MetricCurve``)."""
+    latency = latency_columns(percentile)
+    return ("throughput_per_gpu", "output_throughput_per_gpu", "input_throughput_per_gpu", "conc",
+            latency["ttft_s"], latency["e2el_s"], ENERGY_METRIC)
 
 
 @dataclass(frozen=True)
@@ -86,11 +95,12 @@ class ArmValues:
     tokens_per_dollar: float
     tok_s_per_mw: float
     concurrency: int | None
-    median_ttft_s: float
-    median_e2el_s: float
+    ttft_s: float  # TTFT and E2E latency at the comparison's percentile (``Comparison.percentile``)
+    e2el_s: float
     in_range: bool
     clamped: bool
     evaluated_at: float  # the interactivity actually evaluated (differs from the target when clamped)
+    joules_per_total_token: float = math.nan  # measured energy, interpolated over the knots that record it
 
     @property
     def measured(self) -> bool:
@@ -203,6 +213,8 @@ class Comparison:
     curves: pd.DataFrame
     notes: tuple
     provenance: dict = field(default_factory=dict)
+    percentile: str = "median"  # the latency percentile interactivity, TTFT and E2E are read at
+    as_of: str | None = None  # the day the data was cut at (rows dated after it left out); None: all rows
 
     @property
     def title(self) -> str:
@@ -254,6 +266,11 @@ class Comparison:
         return p.reset_index(drop=True)
 
     @property
+    def energy_measured(self) -> bool:
+        """Whether any arm's frontier has points that record power (measured J/token)."""
+        return any(self.metric_curves[a][ENERGY_METRIC].knots for a in self.arms)
+
+    @property
     def token_throughput_measured(self) -> bool:
         """Whether any point measures the throughput of the token type, from which cost and power derive."""
         return bool(self.priced_points[THROUGHPUT_COLUMNS[self.token_type]].notna().any())
@@ -288,9 +305,9 @@ def _finite(v) -> bool:
     return v is not None and isinstance(v, (int, float, np.floating)) and math.isfinite(v)
 
 
-def metric_curves(frontier: Frontier, semantics: str) -> dict:
+def metric_curves(frontier: Frontier, semantics: str, percentile: str = "median") -> dict:
     """Every interpolated metric of one arm, each over the knots that carry it."""
-    return {metric: MetricCurve.fit(frontier, metric, semantics) for metric in INTERPOLATED}
+    return {metric: MetricCurve.fit(frontier, metric, semantics) for metric in interpolated_metrics(percentile)}
 
 
 def _band(frontiers: dict, points_by_arm: dict, semantics: str) -> Band | None:
@@ -324,7 +341,7 @@ def default_targets(band: Band, semantics: str) -> list[float]:
 
 
 def _arm_values(curves: dict, frontier: Frontier, x: float, semantics: str, rate: costs.Rate,
-                token_type: str) -> ArmValues:
+                token_type: str, percentile: str = "median") -> ArmValues:
     """One arm's metrics at ``x``: each metric from its own ``MetricCurve`` (NaN where not measured); cost and
     power from the interpolated throughput of the token type, never interpolated on their own."""
     if frontier.size == 0:
@@ -346,6 +363,7 @@ def _arm_values(curves: dict, frontier: Frontier, x: float, semantics: str, rate
     by_type = {t: costs.cost_per_mtok(usd, vals[THROUGHPUT_COLUMNS[t]]) for t in costs.TOKEN_TYPES}
     chosen = vals[THROUGHPUT_COLUMNS[token_type]]
     conc = vals["conc"]
+    latency = latency_columns(percentile)
     return ArmValues(
         throughput_per_gpu=vals["throughput_per_gpu"],
         output_throughput_per_gpu=vals["output_throughput_per_gpu"],
@@ -355,9 +373,10 @@ def _arm_values(curves: dict, frontier: Frontier, x: float, semantics: str, rate
         tokens_per_dollar=costs.tokens_per_dollar(usd, chosen),
         tok_s_per_mw=costs.tok_s_per_mw(kw, chosen),
         concurrency=int(round(conc)) if math.isfinite(conc) else None,
-        median_ttft_s=vals["median_ttft_s"],
-        median_e2el_s=vals["median_e2el_s"],
-        in_range=in_range, clamped=clamped, evaluated_at=at)
+        ttft_s=vals[latency["ttft_s"]],
+        e2el_s=vals[latency["e2el_s"]],
+        in_range=in_range, clamped=clamped, evaluated_at=at,
+        joules_per_total_token=vals[ENERGY_METRIC])
 
 
 def _winner(values: dict) -> str | None:
@@ -443,12 +462,13 @@ def _sample_curves(frontiers: dict, fitted: dict, arms: tuple, band: Band | None
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
 
 
-def _notes(arms: tuple, points_by_arm: dict, frontiers: dict, band: Band | None, rate: costs.Rate) -> list[str]:
+def _notes(arms: tuple, points_by_arm: dict, frontiers: dict, band: Band | None, rate: costs.Rate,
+           scope: str = "") -> list[str]:
     notes = []
     for arm in arms:
         label, n, f = names.spec_label(arm), len(points_by_arm[arm]), frontiers[arm]
         if n == 0:
-            notes.append(f"{label} has no measured points for this configuration.")
+            notes.append(f"{label} has no measured points for this configuration{scope}.")
         elif f.size == 1 and n > 1:
             notes.append(f"All {n} {label} points but one are dominated: its frontier is a single point, "
                          "so no curve can be drawn.")
@@ -476,7 +496,7 @@ def _metric_notes(arms: tuple, fitted: dict, frontiers: dict, token_type: str) -
     if not shown:
         return []
     absent, partial = [], []
-    for metric in INTERPOLATED[1:]:
+    for metric in [m for m in fitted[shown[0]] if m not in ("throughput_per_gpu", ENERGY_METRIC)]:
         missing = [a for a in shown if not fitted[a][metric].knots]
         if len(missing) == len(shown):
             absent.append(METRIC_LABELS[metric])
@@ -498,6 +518,54 @@ def _metric_notes(arms: tuple, fitted: dict, frontiers: dict, token_type: str) -
         notes.append(f"Cost and power per {token_type} token need the {token_type} throughput, which is not "
                      "measured: they read \"not measured\".")
     return notes
+
+
+def _energy_notes(arms: tuple, fitted: dict, frontiers: dict) -> list[str]:
+    """Where the measured energy per token comes from; nothing when no frontier point records power."""
+    shown = [a for a in arms if frontiers[a].size]
+    if not any(fitted[a][ENERGY_METRIC].knots for a in shown):
+        return []
+    counts = [f"{n} of {names.spec_label(a)}'s {frontiers[a].size}" for a in shown
+              for n in [len(fitted[a][ENERGY_METRIC].knots)]]
+    return [f"Measured energy per token (from the GPUs' average power during each run) at {_join(counts)} frontier "
+            "points, interpolated between those only. tok/s per MW is provisioned power (the cost table's kW per "
+            "GPU), not measured."]
+
+
+def _selection(dataset: Dataset, config: Config, arms: tuple, as_of: str | None,
+               percentile: str) -> tuple[pd.DataFrame, list[str], str]:
+    """The configuration's points as of ``as_of`` at ``percentile`` (``data.points_as_of``, ``data.at_percentile``),
+    the notes saying what that left out, and the words that scope an arm's "no points" note. A configuration with
+    nothing left is a ``UsageError`` naming the date or percentile."""
+    rows = dataset.select(*config.to_dict().values(), as_of=as_of)
+    notes = []
+    if as_of is not None:
+        history = dataset.history_of(*config.to_dict().values())
+        by = history["dated_by"]
+        later, unknown = int(((by != "") & (by > as_of)).sum()), int((by == "").sum())
+        if rows.empty:
+            oldest = min((d for d in by if d), default=None)
+            msg = (f"{config.slug}: no row is dated on or before --as-of {as_of}"
+                   f"{f' (its oldest is dated {oldest})' if oldest else ' (none of its rows is dated)'}; "
+                   "choose a later date")
+            raise UsageError(msg)
+        left = f"{later} later row{'s' if later != 1 else ''}" + (f" and {unknown} of unknown date" if unknown else "")
+        notes.append(f"Data as of {as_of}: the newest row per line and concurrency dated on or before it; {left} "
+                     "of this configuration left out.")
+    scope = selection_words(as_of, percentile)
+    points = at_percentile(rows, percentile)
+    if percentile != "median":
+        if points.empty:
+            others = ", ".join(p for p in PERCENTILES if p != percentile)
+            msg = (f"{config.slug}: none of its {len(rows)} points{selection_words(as_of)} records the {percentile} "
+                   f"TPOT; choose --percentile {others}")
+            raise UsageError(msg)
+        lacking = rows.spec_method[rows[f"{percentile}_interactivity"].isna()].value_counts()
+        if len(lacking):
+            per_arm = ", ".join(f"{names.spec_label(a)} {int(lacking[a])}" for a in arms if a in lacking)
+            notes.append(f"Read at the {percentile}: {int(lacking.sum())} of {len(rows)} points do not record the "
+                         f"{percentile} TPOT and are left out ({per_arm}).")
+    return points, notes, scope
 
 
 def _join(items: list[str]) -> str:
@@ -561,17 +629,22 @@ def resolve_config(dataset: Dataset, model: str, hardware: str, precision: str, 
 def compare(dataset: Dataset, model: str, hardware: str, precision: str, sequence=None, *,
             isl: int | None = None, osl: int | None = None, arms=("mtp", "none"), targets=None,
             strict_targets: bool = False, semantics: str = "specnb", cost_table=None,
-            provider: str = costs.DEFAULT_PROVIDER, token_type: str = "total") -> Comparison:
+            provider: str = costs.DEFAULT_PROVIDER, token_type: str = "total", percentile: str = "median",
+            as_of=None) -> Comparison:
     """Compare ``arms`` (treatment first, baseline last) of one configuration at matched interactivity.
 
     ``targets`` defaults to 25/50/75 % of the band. With ``strict_targets`` a target outside the band
     is a ``UsageError`` (the CLI's behaviour); otherwise it is reported as "not measured".
-    ``cost_table`` is a bundled table name, a file path or a ``CostTable``.
+    ``cost_table`` is a bundled table name, a file path or a ``CostTable``. ``percentile`` (median, p90, p99)
+    reads interactivity as 1 / that percentile's TPOT, and TTFT and E2E latency at it; points without it are left
+    out. ``as_of`` (YYYY-MM-DD) compares the data as it stood that day: rows dated after it are left out.
     """
     if semantics not in SEMANTICS:
         raise UsageError.unknown_choice("semantics", semantics, SEMANTICS)
     if token_type not in costs.TOKEN_TYPES:
         raise UsageError.unknown_choice("token type", token_type, costs.TOKEN_TYPES)
+    check_percentile(percentile)
+    as_of = parse_as_of(as_of)
     arms = tuple(names.spec_key(a) for a in arms)
     if len(arms) < 2 or len(set(arms)) != len(arms):
         msg = f"arms {list(arms)}: need two or more different spec methods (treatment first, baseline last)"
@@ -579,10 +652,10 @@ def compare(dataset: Dataset, model: str, hardware: str, precision: str, sequenc
     config = resolve_config(dataset, model, hardware, precision, sequence, isl=isl, osl=osl)
     table = costs.load_cost_table(cost_table)
     rate = table.rate(config.hardware, provider)
-    points = dataset.select(*config.to_dict().values())
+    points, selection_notes, scope = _selection(dataset, config, arms, as_of, percentile)
     points_by_arm = {arm: points[points.spec_method == arm] for arm in arms}
     frontiers = {arm: pareto_frontier(points_by_arm[arm], arm) for arm in arms}
-    fitted = {arm: metric_curves(frontiers[arm], semantics) for arm in arms}
+    fitted = {arm: metric_curves(frontiers[arm], semantics, percentile) for arm in arms}
     band = _band(frontiers, points_by_arm, semantics)
 
     wanted = parse_targets(targets)
@@ -600,7 +673,8 @@ def compare(dataset: Dataset, model: str, hardware: str, precision: str, sequenc
 
     results = []
     for t in chosen:
-        values = {arm: _arm_values(fitted[arm], frontiers[arm], t, semantics, rate, token_type) for arm in arms}
+        values = {arm: _arm_values(fitted[arm], frontiers[arm], t, semantics, rate, token_type, percentile)
+                  for arm in arms}
         base_tput = values[arms[-1]].throughput_per_gpu
         ratios = {a: (values[a].throughput_per_gpu / base_tput if _finite(values[a].throughput_per_gpu)
                       and _finite(base_tput) and base_tput > 0 else None) for a in arms[:-1]}
@@ -617,7 +691,8 @@ def compare(dataset: Dataset, model: str, hardware: str, precision: str, sequenc
                                          lo, hi, arm, arms[-1])
     crossings.sort(key=lambda c: c.interactivity)
     curves = _sample_curves(frontiers, fitted, arms, band, rate, token_type, crossings, chosen)
-    notes = _notes(arms, points_by_arm, frontiers, band, rate) + _metric_notes(arms, fitted, frontiers, token_type)
+    notes = selection_notes + _notes(arms, points_by_arm, frontiers, band, rate, scope) + \
+        _metric_notes(arms, fitted, frontiers, token_type) + _energy_notes(arms, fitted, frontiers)
     outside = [t.interactivity for t in results if not all(v.in_range for v in t.arms.values())]
     if outside and semantics == "specnb":
         notes.append("Targets outside an arm's measured range are shown as \"not measured\" "
@@ -625,7 +700,8 @@ def compare(dataset: Dataset, model: str, hardware: str, precision: str, sequenc
     return Comparison(config=config, arms=arms, semantics=semantics, rate=rate, token_type=token_type,
                       band=band, targets=tuple(results), crossovers=tuple(crossings), frontiers=frontiers,
                       metric_curves=fitted,
-                      points=points, curves=curves, notes=tuple(notes), provenance=_provenance(dataset, points))
+                      points=points, curves=curves, notes=tuple(notes), provenance=_provenance(dataset, points),
+                      percentile=percentile, as_of=as_of)
 
 
 # ---------------------------------------------------------------------------------------------- export
@@ -643,7 +719,8 @@ def _num(v):
     return v if math.isfinite(v) else None
 
 
-def _arm_dict(v: ArmValues) -> dict:
+def _arm_dict(v: ArmValues, percentile: str) -> dict:
+    latency = latency_columns(percentile)  # keys name their percentile: median_ttft_s, p99_ttft_s, ...
     return {
         "throughput_per_gpu": _num(v.throughput_per_gpu),
         "cost_per_mtok": _num(v.cost_per_mtok),
@@ -655,10 +732,16 @@ def _arm_dict(v: ArmValues) -> dict:
         "input_throughput_per_gpu": _num(v.input_throughput_per_gpu),
         "cost_per_mtok_by_token_type": {k: _num(x) for k, x in v.cost_per_mtok_by_type.items()},
         "tokens_per_dollar": _num(v.tokens_per_dollar),
-        "median_ttft_s": _num(v.median_ttft_s),
-        "median_e2el_s": _num(v.median_e2el_s),
+        latency["ttft_s"]: _num(v.ttft_s),
+        latency["e2el_s"]: _num(v.e2el_s),
         "evaluated_at": _num(v.evaluated_at),
+        "joules_per_total_token": _num(v.joules_per_total_token),
     }
+
+
+def _selection_dict(c: Comparison) -> dict:
+    """Which rows the comparison read: the latency percentile and the as-of day (None: every row)."""
+    return {"percentile": c.percentile, "as_of": c.as_of}
 
 
 def _to_dict(c: Comparison) -> dict:
@@ -678,8 +761,10 @@ def _to_dict(c: Comparison) -> dict:
                      "ratio": _num(t.ratio), "ratios": {a: _num(r) for a, r in t.ratios.items()},
                      "ratio_range": _range_dict(t.ratio_range),
                      "ratio_ranges": {a: _range_dict(r) for a, r in t.ratio_ranges.items()},
-                     "arms": {a: {**_arm_dict(v), "support": t.support[a].to_dict()} for a, v in t.arms.items()}}
+                     "arms": {a: {**_arm_dict(v, c.percentile), "support": t.support[a].to_dict()}
+                              for a, v in t.arms.items()}}
                     for t in c.targets],
+        **_selection_dict(c),  # after SPEC §4's fixed keys, which keep their order
         "crossover_details": [{"interactivity": _num(x.interactivity), "leader_above": x.leader_above,
                                "leader_below": x.leader_below} for x in c.crossovers],
         "labels": {"title": c.title, "model": names.model_label(c.config.model),
@@ -701,16 +786,23 @@ def _range_dict(r: support.RatioRange | None) -> dict | None:
     return None if r is None else {k: _num(v) for k, v in r.to_dict().items()}
 
 
-FRAME_COLUMNS = ("model", "hardware", "precision", "isl", "osl", "semantics", "interactivity", "arm", "winner",
-                 "throughput_per_gpu", "output_throughput_per_gpu", "input_throughput_per_gpu", "cost_per_mtok",
-                 "token_type", "tokens_per_dollar", "tok_s_per_mw", "concurrency", "median_ttft_s", "median_e2el_s",
-                 "in_range", "clamped", "cost_table", "provider", "usd_per_gpu_hour", "kw_per_gpu",
-                 "ratio", "ratio_low", "ratio_high", "support_grade",
-                 *(f"support_{side}_{k}" for side in ("left", "right")
-                   for k in ("interactivity", "throughput_per_gpu", "conc", "engine", "date")))
+SUPPORT_COLUMNS = ("ratio", "ratio_low", "ratio_high", "support_grade",
+                   *(f"support_{side}_{k}" for side in ("left", "right")
+                     for k in ("interactivity", "throughput_per_gpu", "conc", "engine", "date")))
+
+
+def frame_columns(percentile: str = "median") -> tuple:
+    """The CSV download's columns; latency columns name their percentile, as in ``comparison.json``."""
+    latency = latency_columns(percentile)
+    return ("model", "hardware", "precision", "isl", "osl", "semantics", "interactivity", "arm", "winner",
+            "throughput_per_gpu", "output_throughput_per_gpu", "input_throughput_per_gpu", "cost_per_mtok",
+            "token_type", "tokens_per_dollar", "tok_s_per_mw", "concurrency", latency["ttft_s"], latency["e2el_s"],
+            "in_range", "clamped", "cost_table", "provider", "usd_per_gpu_hour", "kw_per_gpu",
+            "joules_per_total_token", "percentile", "as_of", *SUPPORT_COLUMNS)
 
 
 def _to_frame(c: Comparison) -> pd.DataFrame:
+    latency = latency_columns(c.percentile)
     rows = []
     for t in c.targets:
         for arm, v in t.arms.items():
@@ -723,12 +815,13 @@ def _to_frame(c: Comparison) -> pd.DataFrame:
                 "input_throughput_per_gpu": v.input_throughput_per_gpu,
                 "cost_per_mtok": v.cost_per_mtok, "token_type": c.token_type,
                 "tokens_per_dollar": v.tokens_per_dollar, "tok_s_per_mw": v.tok_s_per_mw,
-                "concurrency": v.concurrency, "median_ttft_s": v.median_ttft_s, "median_e2el_s": v.median_e2el_s,
+                "concurrency": v.concurrency, latency["ttft_s"]: v.ttft_s, latency["e2el_s"]: v.e2el_s,
                 "in_range": v.in_range, "clamped": v.clamped,
                 "cost_table": c.rate.table, "provider": c.rate.provider,
                 "usd_per_gpu_hour": c.rate.usd_per_gpu_hour, "kw_per_gpu": c.rate.kw_per_gpu,
+                "joules_per_total_token": v.joules_per_total_token, **_selection_dict(c),
             } | _support_columns(t, arm))
-    return pd.DataFrame(rows, columns=list(FRAME_COLUMNS))  # a header even when there is no matched target
+    return pd.DataFrame(rows, columns=list(frame_columns(c.percentile)))  # a header even with no matched target
 
 
 def _support_columns(t: Target, arm: str) -> dict:

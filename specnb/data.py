@@ -7,10 +7,15 @@ row (collecting all problems, loading nothing if there is one), and returns a ``
 * ``history`` — every distinct row read (for history views and provenance);
 * ``files``   — what was read, in which format, with a content hash.
 
-Canonical columns (units in the names): see ``CANONICAL_COLUMNS``. A *line* is (model, hardware,
-framework, precision, spec_method, topology, isl, osl); "latest" keeps, per line and ``conc``,
-the newest row by ``date`` then ``run_id``. CI aggregate rows have no date: they take the date
-of an API row from the same GitHub run when one was loaded, and otherwise sort as oldest.
+Canonical columns (units in the names): see ``CANONICAL_COLUMNS``; tail latencies and measured energy, where the
+data has them, in ``OPTIONAL_MEASURES``. A *line* is (model, hardware, framework, precision, spec_method,
+topology, isl, osl); "latest" keeps, per line and ``conc``, the newest row by ``date`` then ``run_id``. CI
+aggregate rows have no date: they take the date of an API row from the same GitHub run when one was loaded, and
+otherwise sort as oldest.
+
+Which rows a comparison uses is decided here, by two pure functions every command shares:
+``points_as_of`` (rows dated on or before a day, then "latest") and ``at_percentile`` (the rows that measure a
+latency percentile, with interactivity read at it). ``load`` itself is neither dated nor percentile-bound.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import pandas as pd
 
 from . import formats, names, resources
 from .errors import DataError, FormatError, Problem, UsageError
+from .formats._rows import ENERGY_FIELDS, PERCENTILES, TAIL_PERCENTILES
 
 CANONICAL_COLUMNS = (
     "model", "hardware", "framework", "precision", "spec_method", "isl", "osl", "conc", "disagg",
@@ -35,8 +41,13 @@ CANONICAL_COLUMNS = (
     "interactivity", "throughput_per_gpu", "output_throughput_per_gpu", "input_throughput_per_gpu",
     "median_ttft_s", "median_e2el_s", "median_tpot_s", "date", "run_id", "source",
 )
-EXTRA_COLUMNS = ("model_id", "topology", "is_multinode", "prefill_tp", "prefill_ep", "prefill_dp_attention",
-                 "prefill_num_workers", "decode_num_workers", "image", "format")
+TAIL_MEASURES = tuple(f"{p}_{m}" for p in TAIL_PERCENTILES for m in ("interactivity", "tpot_s", "ttft_s", "e2el_s"))
+"""Per tail percentile: interactivity (1 / that percentile's TPOT), TPOT, TTFT and E2E latency in seconds."""
+OPTIONAL_MEASURES = TAIL_MEASURES + ENERGY_FIELDS
+"""Measured where the data has them, NaN elsewhere: tail latencies, average GPU power (W) and J per token."""
+EXTRA_COLUMNS = OPTIONAL_MEASURES + ("model_id", "topology", "is_multinode", "prefill_tp", "prefill_ep",
+                                     "prefill_dp_attention", "prefill_num_workers", "decode_num_workers", "image",
+                                     "format")
 LINE_KEY = ("model", "hardware", "framework", "precision", "spec_method", "topology", "isl", "osl")
 CONFIG_KEY = ("model", "hardware", "precision", "isl", "osl")
 MEASURES = ("interactivity", "throughput_per_gpu", "output_throughput_per_gpu", "input_throughput_per_gpu",
@@ -76,15 +87,35 @@ class Dataset:
         """A model name as this dataset's keys spell it (bundled table and this dataset's aliases)."""
         return names.model_key(name, self.model_aliases)
 
-    def configurations(self, *, all_configs: bool = False, arms=("mtp", "none")) -> pd.DataFrame:
-        """One row per configuration with the point count of every arm; comparable ones only by default."""
-        return configurations(self.points, all_configs=all_configs, arms=arms)
+    def usable_points(self, *, as_of=None, percentile: str = "median") -> pd.DataFrame:
+        """The points a comparison reads: the latest as of ``as_of`` (default: all rows), of those the ones that
+        measure ``percentile`` (see ``points_as_of`` and ``at_percentile``)."""
+        return at_percentile(self.points if as_of is None else points_as_of(self.history, as_of), percentile)
 
-    def select(self, model: str, hardware: str, precision: str, isl: int, osl: int) -> pd.DataFrame:
-        p = self.points
-        mask = (p.model == model) & (p.hardware == hardware) & (p.precision == precision) & (p.isl == isl) & \
-               (p.osl == osl)
-        return p.loc[mask].reset_index(drop=True)
+    def configurations(self, *, all_configs: bool = False, arms=("mtp", "none"), as_of=None,
+                       percentile: str = "median") -> pd.DataFrame:
+        """One row per configuration with the point count of every arm; comparable ones only by default.
+
+        With ``as_of`` or a tail ``percentile``, the counts are of the points a comparison would use."""
+        return configurations(self.usable_points(as_of=as_of, percentile=percentile), all_configs=all_configs,
+                              arms=arms)
+
+    def history_of(self, model: str, hardware: str, precision: str, isl: int, osl: int) -> pd.DataFrame:
+        """Every row read of one configuration (all dates and runs), with its ``dated_by`` day."""
+        history = self.history if "dated_by" in self.history else self.history.assign(dated_by=dated_by(self.history))
+        return _of_config(history, model, hardware, precision, isl, osl)
+
+    def select(self, model: str, hardware: str, precision: str, isl: int, osl: int, *, as_of=None) -> pd.DataFrame:
+        """One configuration's points: the latest row per line and concurrency (as of ``as_of`` when given)."""
+        if as_of is None:
+            return _of_config(self.points, model, hardware, precision, isl, osl)
+        return points_as_of(self.history_of(model, hardware, precision, isl, osl), as_of)
+
+
+def _of_config(frame: pd.DataFrame, model: str, hardware: str, precision: str, isl: int, osl: int) -> pd.DataFrame:
+    mask = (frame.model == model) & (frame.hardware == hardware) & (frame.precision == precision) & \
+        (frame.isl == isl) & (frame.osl == osl)
+    return frame.loc[mask].reset_index(drop=True)
 
 
 def default_data_paths() -> list[Path]:
@@ -213,8 +244,8 @@ def to_frame(records: list[dict]) -> pd.DataFrame:
     for col in INT_COLUMNS:
         frame[col] = frame[col].astype("int64")
     frame["conc"] = pd.to_numeric(frame["conc"], errors="coerce").astype("Int64")  # NA: not recorded
-    for col in MEASURES + ("tp", "ep", "num_prefill_gpu", "num_decode_gpu", "prefill_tp", "prefill_ep",
-                           "prefill_num_workers", "decode_num_workers"):
+    for col in MEASURES + OPTIONAL_MEASURES + ("tp", "ep", "num_prefill_gpu", "num_decode_gpu", "prefill_tp",
+                                               "prefill_ep", "prefill_num_workers", "decode_num_workers"):
         frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
     frame["run_id"] = frame["run_id"].astype("Int64")
     frame["date"] = frame["date"].fillna("").astype(str)
@@ -237,7 +268,10 @@ def impute_dates(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def drop_duplicates(frame: pd.DataFrame) -> pd.DataFrame:
-    """Identical rows read twice (a snapshot and its history) collapse; conflicting ones are an error."""
+    """Identical rows read twice (a snapshot and its history) collapse; conflicting ones are an error.
+
+    A metric one copy carries and the other lacks is no conflict: the snapshot writes p90 latencies and power the
+    history leaves out; the point kept has every metric either copy measured."""
     # A point is its line and conc in one run; a point without a conc is told apart by its interactivity.
     keyed = frame.assign(_run=frame.run_id.fillna(-1), _conc=frame.conc.fillna(-1),
                          _x=frame.interactivity.where(frame.conc.isna(), -1.0))
@@ -246,22 +280,26 @@ def drop_duplicates(frame: pd.DataFrame) -> pd.DataFrame:
     if not dup_mask.any():
         return frame
     dups = keyed[dup_mask]
-    values = dups[list(MEASURES)].to_numpy(dtype=float)
-    firsts = dups.groupby(key, sort=False)[list(MEASURES)].transform("first").to_numpy(dtype=float)
-    same = np.isclose(values, firsts, rtol=1e-9, atol=0, equal_nan=True)
+    measures = list(MEASURES + OPTIONAL_MEASURES)
+    merged = dups.groupby(key, sort=False)[measures].transform("first")  # first value each metric has
+    values, firsts = dups[measures].to_numpy(dtype=float), merged.to_numpy(dtype=float)
+    same = np.isclose(values, firsts, rtol=1e-9, atol=0) | np.isnan(values)
     problems = []
     for i in np.flatnonzero(~same.all(axis=1)):
         other = dups.iloc[i]
         col_index = int(np.flatnonzero(~same[i])[0])
-        col = MEASURES[col_index]
-        first = dups[(dups[key] == other[key]).all(axis=1)].iloc[0]
+        col = measures[col_index]
+        same_point = dups[(dups[key] == other[key]).all(axis=1)]
+        first = same_point[same_point[col].notna()].iloc[0]
         problems.append(Problem(other.source, None, col, float(other[col]),
                                 f"{float(first[col])!r} as in {first.source} (same line, conc, date and run: "
                                 "conflicting duplicate point; remove one)",
                                 None if pd.isna(other.conc) else int(other.conc)))
     if problems:
         raise DataError.from_problems(problems)
-    return frame.loc[~keyed.duplicated(key, keep="first")].reset_index(drop=True)
+    out = frame.copy()
+    out.loc[dups.index, measures] = merged
+    return out.loc[~keyed.duplicated(key, keep="first")].reset_index(drop=True)
 
 
 def latest(frame: pd.DataFrame) -> pd.DataFrame:
@@ -282,6 +320,100 @@ def latest(frame: pd.DataFrame) -> pd.DataFrame:
     out = pd.concat(kept, ignore_index=True) if len(kept) > 1 else kept[0]
     return out.drop(columns="_run").sort_values(list(LINE_KEY) + ["conc", "interactivity"],
                                                 kind="mergesort").reset_index(drop=True)
+
+
+def dated_by(history: pd.DataFrame) -> pd.Series:
+    """The day by which each row is known to have been measured, for ``points_as_of``: the row's own date; for a
+    dateless row (a CI aggregate whose run no API row dates), the earliest date of any dated row from a later
+    GitHub run — run ids grow with time, so the run had started by then; "" when neither tells (no run id, or no
+    later dated run). The "latest" rule still sorts dateless rows as oldest: this only decides the as-of cut."""
+    dates = history["date"].astype(str)
+    missing = (dates == "") & history["run_id"].notna()
+    dated = history[(dates != "") & history["run_id"].notna()]
+    if not missing.any() or dated.empty:
+        return dates.rename("dated_by")
+    by_run = dated.groupby("run_id")["date"].min().sort_index()
+    runs = by_run.index.to_numpy(dtype="int64")
+    earliest_after = by_run.iloc[::-1].to_numpy(dtype=object)  # newest run first; running minimum below
+    for i in range(1, len(earliest_after)):
+        earliest_after[i] = min(earliest_after[i], earliest_after[i - 1])
+    earliest_after = earliest_after[::-1]
+    pos = np.searchsorted(runs, history.loc[missing, "run_id"].to_numpy(dtype="int64"), side="left")
+    bound = np.where(pos < len(runs), earliest_after[np.minimum(pos, len(runs) - 1)], "")
+    out = dates.copy()
+    out[missing] = bound
+    return out.rename("dated_by")
+
+
+def parse_as_of(value) -> str | None:
+    """``--as-of``: a day written YYYY-MM-DD (or a ``datetime.date``) → that text; None stays None (no cut)."""
+    import datetime as dt
+
+    if value is None:
+        return None
+    if isinstance(value, dt.date):
+        return value.isoformat()[:10]
+    text = str(value).strip()
+    try:
+        if len(text) == 10 and text[4] == text[7] == "-":
+            return dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        pass
+    msg = f"--as-of {text[:40]!r}: not a date; give a day as YYYY-MM-DD, e.g. 2026-05-05"
+    raise UsageError(msg)
+
+
+def rows_as_of(history: pd.DataFrame, as_of=None) -> pd.DataFrame:
+    """The rows dated on or before ``as_of`` (by ``dated_by``); every row without ``as_of``. A row that cannot be
+    dated never counts in an as-of view: it might be newer than the day asked for."""
+    as_of = parse_as_of(as_of)
+    if as_of is None:
+        return history
+    by = history["dated_by"] if "dated_by" in history else dated_by(history)
+    return history.loc[((by != "") & (by <= as_of)).to_numpy()]
+
+
+def points_as_of(history: pd.DataFrame, as_of=None) -> pd.DataFrame:
+    """The points as they stood on ``as_of``: ``rows_as_of``, then the "latest" rule. Without ``as_of``, the
+    latest of every row (``Dataset.points``). The one data-selection rule of compare, build, list and export."""
+    return latest(rows_as_of(history, as_of))
+
+
+def check_percentile(percentile: str) -> str:
+    """``--percentile``: one of ``PERCENTILES``, else a ``UsageError`` listing them."""
+    if percentile not in PERCENTILES:
+        raise UsageError.unknown_choice("percentile", percentile, PERCENTILES)
+    return percentile
+
+
+def measuring(frame: pd.DataFrame, percentile: str = "median") -> pd.DataFrame:
+    """The rows that measure ``percentile``'s TPOT (every row measures the median), columns unchanged."""
+    check_percentile(percentile)
+    if percentile == "median":
+        return frame
+    return frame.loc[frame[f"{percentile}_interactivity"].notna().to_numpy()].reset_index(drop=True)
+
+
+def at_percentile(points: pd.DataFrame, percentile: str = "median") -> pd.DataFrame:
+    """The points that measure ``percentile``'s TPOT, with ``interactivity`` read at it (1 / that TPOT).
+
+    The median view is the points unchanged; at p90 or p99, points without that percentile are left out — never
+    mixed with median ones on the same curve."""
+    kept = measuring(points, percentile)
+    return kept if percentile == "median" else kept.assign(interactivity=kept[f"{percentile}_interactivity"])
+
+
+def selection_words(as_of=None, percentile: str = "median") -> str:
+    """What ``as_of`` and ``percentile`` select, for messages: `` dated on or before 2026-05-05 with a p90 TPOT``."""
+    as_of = parse_as_of(as_of)
+    return (f" dated on or before {as_of}" if as_of else "") + \
+        (f" with a {percentile} TPOT" if percentile != "median" else "")
+
+
+def latency_columns(percentile: str = "median") -> dict:
+    """The TTFT and E2E latency columns read at ``percentile``, e.g. ``{"ttft_s": "p99_ttft_s", ...}``."""
+    check_percentile(percentile)
+    return {"ttft_s": f"{percentile}_ttft_s", "e2el_s": f"{percentile}_e2el_s"}
 
 
 def _meta_clean(meta: dict | None) -> dict:
@@ -375,7 +507,8 @@ def load(paths=None, *, meta: dict | None = None, model_aliases=None) -> Dataset
             (f"; {notes[0][0].lower()}{notes[0][1:]}" if notes else "")
         raise FormatError(msg)
     history = drop_duplicates(impute_dates(resolve_models(to_frame(records), aliases)))
-    dataset = Dataset(points=latest(history), history=history, files=tuple(sources), notes=notes,
+    history = history.assign(dated_by=dated_by(history))
+    dataset = Dataset(points=points_as_of(history), history=history, files=tuple(sources), notes=notes,
                       model_aliases=aliases)
     _CACHE.clear()  # keep one dataset: the build reloads the same inputs many times
     _CACHE[cache_key] = dataset

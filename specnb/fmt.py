@@ -52,6 +52,13 @@ def fmt_tokens_per_dollar(value, *, measured: bool = True, rated: bool = True) -
     return f"{value:,.0f}"
 
 
+def fmt_joules(value) -> str:
+    """Energy per token, three significant digits: ``0.255 J``, ``3.16 J``."""
+    if not _ok(value):
+        return NOT_MEASURED
+    return f"{value:.3g} J"
+
+
 def fmt_concurrency(value) -> str:
     return NOT_MEASURED if value is None else f"~{int(value):,}"
 

@@ -54,7 +54,9 @@ def header(c: Comparison) -> Fragment:
     family = names.GPU_FAMILY.get(cfg.hardware, "")
     sub = (f"{_e(names.model_label(cfg.model))} · {_e(names.hardware_label(cfg.hardware))}"
            f"{' (' + _e(family) + ')' if family else ''} · {_e(cfg.precision.upper())} · "
-           f"ISL/OSL {_e(cfg.sequence)}")
+           f"ISL/OSL {_e(cfg.sequence)}"
+           + (f" · {_e(c.percentile)} latencies" if c.percentile != "median" else "")
+           + (f" · data as of {_e(c.as_of)}" if c.as_of else ""))
     cards = []
     if c.comparable:
         mid = c.targets[len(c.targets) // 2]
@@ -71,7 +73,7 @@ def header(c: Comparison) -> Fragment:
                           f"{_e(fmt.fmt_cost(vt.cost_per_mtok, rated=usd))} vs "
                           f"{_e(fmt.fmt_cost(vb.cost_per_mtok, rated=usd))}",
                           f"{_e(names.spec_label(t))} vs {_e(names.spec_label(b))}"))
-            cards.append((f"{_e(names.spec_label(t))} tokens per second per MW",
+            cards.append((f"{_e(names.spec_label(t))} tokens per second per MW (provisioned)",
                           _e(fmt.fmt_power(vt.tok_s_per_mw, rated=kw)),
                           f"vs {_e(names.spec_label(b))} {_e(fmt.fmt_power(vb.tok_s_per_mw, rated=kw))}"))
         cross = ", ".join(f"~{x.interactivity:.0f}" for x in c.crossovers) or "none"
@@ -151,10 +153,12 @@ def methodology(c: Comparison) -> Fragment:
         '<section class="specnb-methodology">'
         f"<p>{_e(sem)} Cost per million tokens = $/GPU-hour × 10⁶ / (throughput × 3600), from the interpolated "
         "throughput; tok/s per MW = throughput × 1000 / kW per GPU. All frameworks of an arm are pooled into one "
-        "Pareto frontier of throughput per GPU against interactivity (1 / median TPOT).</p>"
+        f"Pareto frontier of throughput per GPU against interactivity (1 / {_e(c.percentile)} TPOT).</p>"
+        f"{_rows_paragraph(c)}{_energy_paragraph(c)}"
         f"<p><strong>Constants:</strong> table {_e(rate.table)}, provider {_e(rate.provider)}: {_e(usd)}, {_e(kw)} "
         f"({_e(names.hardware_label(rate.gpu))}); token type {_e(c.token_type)}.</p>"
-        f"<p><strong>Data:</strong> {prov.get('points', 0)} points (latest per line and concurrency), dated {_e(dates)}; "
+        f"<p><strong>Data:</strong> {prov.get('points', 0)} points (latest per line and concurrency"
+        f"{', as of ' + _e(c.as_of) if c.as_of else ''}), dated {_e(dates)}; "
         f"GitHub runs {_e(runs)}. Model ids read as {_e(names.model_label(c.config.model))}: "
         f"{_e(', '.join(prov.get('model_ids', [])) or '—')}.</p><ul class='specnb-files'>{files}</ul>"
         f"{_support_method(c)}"
@@ -198,6 +202,45 @@ def _support_method(c: Comparison) -> str:
     label = f"{_e(names.spec_label(c.treatment))}/{_e(names.spec_label(c.baseline))}"
     return rule + thin + (f"<p><strong>{label} ratio without any one measurement:</strong> "
                           + "; ".join(ranges) + ".</p>" if ranges else "")
+
+
+def _rows_paragraph(c: Comparison) -> str:
+    """Which rows the numbers read: the latency percentile and the as-of day."""
+    p = _e(c.percentile)
+    if c.percentile == "median":
+        pct = ("<strong>Percentile:</strong> median. Interactivity is the benchmark's median interactivity, 1 / median "
+               "TPOT (time per output token after the first, per request); TTFT and E2E latency are medians too. "
+               "<code>--percentile p90</code> or <code>p99</code> reads every latency at that percentile instead.")
+    else:
+        pct = (f"<strong>Percentile:</strong> {p}. Interactivity is 1 / {p} TPOT — the speed {p[1:]} % of requests "
+               f"meet or beat, not the typical one — and TTFT and E2E latency are the {p} too, so the comparison is at "
+               f"matched tail latency. Points that do not record the {p} TPOT are left out (the notes say how many); "
+               "they are never mixed with median points on one curve.")
+    if c.as_of:
+        when = (f"<strong>As of {_e(c.as_of)}:</strong> rows dated after that day are left out, then the newest row "
+                "per line and concurrency is used, so the numbers are those the data gave on that day. A CI aggregate "
+                "row without a date counts from the date of the first dated run after its own (GitHub run ids grow "
+                "with time); a row that cannot be dated counts only without an as-of date.")
+    else:
+        when = ("<strong>As of:</strong> the latest data: every row loaded, the newest row per line and concurrency "
+                "used (<code>--as-of YYYY-MM-DD</code> reproduces the report as the data stood on a past day).")
+    return f"<p>{pct}</p><p>{when}</p>"
+
+
+def _energy_paragraph(c: Comparison) -> str:
+    """Provisioned power (the cost table) against measured energy (the benchmark's power readings)."""
+    text = ("<strong>Power:</strong> tok/s per MW is <em>provisioned</em>: the cost table's all-in kW per GPU (a "
+            "datacenter model's figure), not a measurement. ")
+    if c.energy_measured:
+        text += ("Where a run recorded the GPUs' average power, the table also shows <em>measured</em> energy per "
+                 "token: the run's <code>joules_per_total_token</code>, or, where only <code>avg_power_w</code> is "
+                 "given, avg_power_w / throughput per GPU (W per GPU ÷ tok/s per GPU = J per token); it is "
+                 "interpolated over the frontier points that carry it, like every other metric, and reads \"not "
+                 "measured\" outside them. It counts the GPUs' own power only, so it is lower than the provisioned "
+                 "kW implies.")
+    else:
+        text += "No frontier point of this configuration records measured power, so no measured energy is shown."
+    return f"<p>{text}</p>"
 
 
 def _data_uri(text: str, mime: str) -> str:

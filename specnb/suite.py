@@ -88,7 +88,9 @@ def header(s: Suite) -> Fragment:
     desc = (f"{ok} report{'s' if ok != 1 else ''} built"
             + (f", {len(failed)} failed" if failed else "")
             + f" · cost table {opts.get('cost_table', '?')}, {opts.get('provider', '?')}, "
-              f"{opts.get('token_type', '?')} tokens · {opts.get('semantics', '?')} semantics")
+              f"{opts.get('token_type', '?')} tokens · {opts.get('semantics', '?')} semantics"
+            + (f" · {opts['percentile']} latencies" if opts.get("percentile", "median") != "median" else "")
+            + (f" · data as of {opts['as_of']}" if opts.get("as_of") else ""))
     return Fragment(f'<header class="specnb-header"><h1>specnb: MTP vs Off across the suite</h1>'
                     f'<p class="specnb-sub">{_e(desc)}</p></header>')
 

@@ -30,6 +30,7 @@ class Row:
 def rows_for(c: Comparison) -> list[Row]:
     tokens = "" if c.token_type == "total" else f" {c.token_type}"
     usd, kw = c.rate.usd_per_gpu_hour is not None, c.rate.kw_per_gpu is not None
+    pct = "Median" if c.percentile == "median" else c.percentile
     return [
         Row("Throughput (tok/s/GPU)", lambda v: v.throughput_per_gpu, lambda v: fmt.fmt_throughput(v.throughput_per_gpu),
             "high"),
@@ -37,12 +38,22 @@ def rows_for(c: Comparison) -> list[Row]:
             lambda v: fmt.fmt_cost(v.cost_per_mtok, measured=v.measured, rated=usd), "low"),
         Row(f"Tokens per $ ({c.token_type})", lambda v: v.tokens_per_dollar,
             lambda v: fmt.fmt_tokens_per_dollar(v.tokens_per_dollar, measured=v.measured, rated=usd), "high"),
-        Row(f"tok/s per MW ({c.token_type})", lambda v: v.tok_s_per_mw,
+        Row(f"tok/s per MW ({c.token_type}, provisioned)", lambda v: v.tok_s_per_mw,
             lambda v: fmt.fmt_power(v.tok_s_per_mw, measured=v.measured, rated=kw), "high"),
+        *energy_rows(c),
         Row("Concurrency", lambda v: v.concurrency, lambda v: fmt.fmt_concurrency(v.concurrency), None),
-        Row("Median TTFT", lambda v: v.median_ttft_s, lambda v: fmt.fmt_seconds(v.median_ttft_s), "low"),
-        Row("Median E2E latency", lambda v: v.median_e2el_s, lambda v: fmt.fmt_seconds(v.median_e2el_s), "low"),
+        Row(f"{pct} TTFT", lambda v: v.ttft_s, lambda v: fmt.fmt_seconds(v.ttft_s), "low"),
+        Row(f"{pct} E2E latency", lambda v: v.e2el_s, lambda v: fmt.fmt_seconds(v.e2el_s), "low"),
     ]
+
+
+def energy_rows(c: Comparison) -> list[Row]:
+    """Measured J per token, next to the provisioned tok/s per MW; only where some frontier point records power
+    (elsewhere a row of "not measured" would say nothing the methodology does not)."""
+    if not c.energy_measured:
+        return []
+    return [Row("Energy (J/total token, measured)", lambda v: v.joules_per_total_token,
+                lambda v: fmt.fmt_joules(v.joules_per_total_token), "low")]
 
 
 def best_arm(row: Row, t: Target) -> str | None:
@@ -142,7 +153,8 @@ def comparison_html(c: Comparison, *, include_css: bool = True) -> str:
         return (css + f'<div class="specnb-table"><strong>{title}</strong>'
                 f"<p>No matched comparison.</p><ul>{notes}</ul></div>")
     caption = (f"{esc(c.rate.table)} cost table, {esc(c.rate.provider)} rate; ✓ marks the better value "
-               f"(differences under 1 % are not marked); {esc(c.semantics)} semantics.")
+               f"(differences under 1 % are not marked); {esc(c.semantics)} semantics; {esc(c.percentile)} latencies"
+               f"{'; data as of ' + esc(c.as_of) if c.as_of else ''}.")
     if any(v.clamped for t in c.targets for v in t.arms.values()):
         caption += " * clamped to the frontier end (inferencex semantics)."
     legend = thin_legend(c)

@@ -273,11 +273,11 @@ def test_metric_is_interpolated_over_the_knots_that_carry_it(tmp_path):
     mc = c.metric_curves["mtp"]["median_ttft_s"]
     assert mc.knots == (1, 2, 3) and list(mc.curve.x) == [40, 60, 100]
     by_x = {t.interactivity: t.arms["mtp"] for t in c.targets}
-    assert math.isnan(by_x[30].median_ttft_s) and by_x[30].throughput_per_gpu > 0  # throughput still measured
-    assert by_x[40].median_ttft_s == pytest.approx(10.0 / 40)  # a knot: the measured value
+    assert math.isnan(by_x[30].ttft_s) and by_x[30].throughput_per_gpu > 0  # throughput still measured
+    assert by_x[40].ttft_s == pytest.approx(10.0 / 40)  # a knot: the measured value
     from specnb.spline import MonotoneCurve
     expected = MonotoneCurve.fit([40, 60, 100], [10 / 40, 10 / 60, 10 / 100])
-    assert by_x[65].median_ttft_s == pytest.approx(float(expected(65)))
+    assert by_x[65].ttft_s == pytest.approx(float(expected(65)))
     assert any("median TTFT at 3 of MTP's 4 frontier points" in n for n in c.notes)
 
 
@@ -286,7 +286,7 @@ def test_metric_on_fewer_than_two_knots_is_not_measured(tmp_path):
     c = run(ds, targets=[100, 50])
     ttft = c.metric_curves["mtp"]["median_ttft_s"]
     assert ttft.knots == (3,) and not ttft.measured
-    assert all(math.isnan(t.arms["mtp"].median_ttft_s) for t in c.targets)  # even at the knot itself (x=100)
+    assert all(math.isnan(t.arms["mtp"].ttft_s) for t in c.targets)  # even at the knot itself (x=100)
 
 
 def test_concurrency_not_recorded(tmp_path):

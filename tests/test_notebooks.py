@@ -33,7 +33,8 @@ def test_report_parameters_are_parsed():
 
     params = pm.inspect_notebook(str(ROOT / "notebooks" / "report.ipynb"))
     assert {"data", "model", "hardware", "precision", "sequence", "targets", "cost_table", "provider",
-            "token_type", "semantics", "gpu_cost", "gpu_kw", "meta", "model_aliases", "run_metadata"} == set(params)
+            "token_type", "semantics", "percentile", "as_of", "gpu_cost", "gpu_kw", "meta", "model_aliases",
+            "run_metadata"} == set(params)
 
 
 @pytest.mark.slow

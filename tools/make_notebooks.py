@@ -30,6 +30,8 @@ cost_table = "2026-07"  # bundled table name or a CSV/YAML file
 provider = "hyperscaler"
 token_type = "total"
 semantics = "specnb"   # or "inferencex" to reproduce the public dashboard
+percentile = "median"  # latency percentile: median, p90 or p99; interactivity is 1 / its TPOT
+as_of = None           # a day as YYYY-MM-DD: the data as it stood then; None means every row
 gpu_cost = {}          # per-GPU $/GPU-hour overrides, e.g. {"b200": 2.1}
 gpu_kw = {}            # per-GPU kW overrides
 run_metadata = {}      # build time and versions, injected by specnb build'''),
@@ -39,7 +41,8 @@ from specnb import report
 comparison = specnb.compare(model, hardware, precision, sequence,
                             data=specnb.load(data, meta=meta, model_aliases=model_aliases),
                             targets=targets, cost_table=cost_table, provider=provider, token_type=token_type,
-                            semantics=semantics, gpu_cost=gpu_cost, gpu_kw=gpu_kw)
+                            semantics=semantics, percentile=percentile, as_of=as_of, gpu_cost=gpu_cost,
+                            gpu_kw=gpu_kw)
 report.header(comparison)'''),
     ("code", "caveat", "report.caveat(comparison)"),
     ("md", "h-findings", "## Findings"),
@@ -101,7 +104,10 @@ c'''),
      "table (`2026-07`, `2026-04`) or your own CSV/YAML file as `cost_table=`; targets of your choosing."),
     ("code", "costs", '''specnb.compare("dsr1", "b200", "fp4", "1k/1k", data=data, provider="neocloud", gpu_cost={"b200": 2.40},
                targets=[40, 60, 80])'''),
-    ("md", "h-data", "## 5. Your own data\n\n`specnb.load` takes files and folders in any format specnb reads. "
+    ("md", "h-tail", "## 5. Tail latency, and the data of a past day\n\n`percentile=\"p99\"` reads interactivity "
+     "as 1 / p99 TPOT, and TTFT and E2E at the p99; `as_of` leaves out rows dated after that day."),
+    ("code", "tail", '''specnb.compare("dsr1", "b200", "fp4", "1k/1k", data=data, percentile="p99", as_of="2026-05-05")'''),
+    ("md", "h-data", "## 6. Your own data\n\n`specnb.load` takes files and folders in any format specnb reads. "
      "Raw `benchmark_serving` results record neither the GPU, the precision nor the spec method: give them in "
      "`meta`, or they show as `unknown`. Here a bundled raw sweep (its GPU was not recorded) stands in for yours."),
     ("code", "own-data", '''from specnb import resources

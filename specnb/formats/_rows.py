@@ -17,6 +17,13 @@ MAX_RUN_ID = 2**63 - 1  # run ids are stored as int64
 FIXED_SEQUENCE_TYPES = ("", "single_turn", "fixed_seq_len")
 """Benchmark types of fixed input/output-length runs (the dashboard's ``benchmark_type: single_turn``, the
 runner's ``fixed-seq-len`` scenario); rows of any other type (``agentic_traces``) have no ISL/OSL."""
+TAIL_PERCENTILES = ("p90", "p99")
+"""Latency percentiles read besides the median (``--percentile``): the benchmark writes p99 on every row and p90
+on newer ones (p99.9 too, on as few rows as p90; not offered)."""
+PERCENTILES = ("median", *TAIL_PERCENTILES)
+"""What ``--percentile`` accepts; the median is the canonical columns' (``interactivity``, ``median_ttft_s``)."""
+ENERGY_FIELDS = ("avg_power_w", "joules_per_total_token", "joules_per_input_token", "joules_per_output_token")
+"""Measured power and energy (the runner writes them on newer AMD rows): average GPU power in watts and J per token."""
 
 
 class RowReader:
@@ -97,6 +104,33 @@ class RowReader:
             return False
         self.problem(field, value, "true or false")
         return default
+
+
+def tail_latencies(r: RowReader, field, *, scale: float = 1.0, intvty: bool = True) -> dict:
+    """p90/p99 TPOT, TTFT and E2E latency (seconds) and interactivity of one row, NaN where not measured.
+
+    ``field(percentile, metric)`` names the row's field, e.g. ``metrics.p99_tpot``; ``scale`` turns its unit into
+    seconds. Interactivity is the row's ``<p>_intvty`` where it has one (``intvty``), else 1 / that percentile's
+    TPOT: the same rule as the median's."""
+    out = {}
+    for p in TAIL_PERCENTILES:
+        tpot = r.number(field(p, "tpot"), required=False, scale=scale)
+        x = r.number(field(p, "intvty"), required=False) if intvty else math.nan
+        out[f"{p}_tpot_s"] = tpot
+        out[f"{p}_interactivity"] = x if not math.isnan(x) else 1.0 / tpot
+        out[f"{p}_ttft_s"] = r.number(field(p, "ttft"), required=False, scale=scale)
+        out[f"{p}_e2el_s"] = r.number(field(p, "e2el"), required=False, scale=scale)
+    return out
+
+
+def energy(r: RowReader, prefix: str, throughput_per_gpu: float) -> dict:
+    """Measured power and J/token of one row, NaN where not measured. Where a row gives its average power but
+    not its J per total token, that is derived as ``avg_power_w / throughput_per_gpu`` (W per GPU over tok/s per
+    GPU), the formula the runner's own ``joules_per_total_token`` follows."""
+    out = {name: r.number(prefix + name, required=False) for name in ENERGY_FIELDS}
+    if math.isnan(out["joules_per_total_token"]):
+        out["joules_per_total_token"] = out["avg_power_w"] / throughput_per_gpu
+    return out
 
 
 def other_workload(raw: dict) -> str | None:

@@ -1,8 +1,10 @@
 """API rows: the public dashboard's JSON array of rows with config fields and a ``metrics`` object.
 
 Examples: ``benchmarks.json`` and ``benchmarks-history.json`` snapshots. Latencies are seconds. Only the
-identity fields, ``tput_per_gpu`` and ``median_intvty`` (or ``median_tpot``) are required; rows whose
-``benchmark_type`` is not ``single_turn`` are left out (see ``_rows.other_workload``).
+identity fields, ``tput_per_gpu`` and ``median_intvty`` (or ``median_tpot``) are required; p90/p99 latencies
+(``metrics.p99_tpot``, ``p99_intvty``, ``p99_ttft``, ``p99_e2el``) and measured energy (``metrics.avg_power_w``,
+``joules_per_total_token``, ...) are read where present. Rows whose ``benchmark_type`` is not ``single_turn`` are
+left out (see ``_rows.other_workload``).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import math
 
 from .. import names
-from ._rows import RowReader, other_workload, run_id_from, skipped
+from ._rows import RowReader, energy, other_workload, run_id_from, skipped, tail_latencies
 
 NAME = "api"
 
@@ -37,6 +39,7 @@ def read(doc, path: str, meta: dict, problems: list) -> list[dict]:
             continue
         tpot = r.number("metrics.median_tpot", required=False)
         intvty = r.number("metrics.median_intvty", required=math.isnan(tpot))
+        tput = r.number("metrics.tput_per_gpu")
         records.append({
             "model": r.text("model"), "model_id": r.text("model", required=False),
             "hardware": names.hardware_key(r.text("hardware")),
@@ -59,12 +62,14 @@ def read(doc, path: str, meta: dict, problems: list) -> list[dict]:
             "num_prefill_gpu": r.number("num_prefill_gpu", required=False, integer=True),
             "num_decode_gpu": r.number("num_decode_gpu", required=False, integer=True),
             "interactivity": intvty if not math.isnan(intvty) else 1.0 / tpot,
-            "throughput_per_gpu": r.number("metrics.tput_per_gpu"),
+            "throughput_per_gpu": tput,
             "output_throughput_per_gpu": r.number("metrics.output_tput_per_gpu", required=False),
             "input_throughput_per_gpu": r.number("metrics.input_tput_per_gpu", required=False),
             "median_ttft_s": r.number("metrics.median_ttft", required=False),
             "median_e2el_s": r.number("metrics.median_e2el", required=False),
             "median_tpot_s": tpot,
+            **tail_latencies(r, lambda p, m: f"metrics.{p}_{m}"),
+            **energy(r, "metrics.", tput),
             "date": _date(r),
             "run_id": run_id_from(raw.get("run_url")),
             "image": r.text("image", required=False),

@@ -3,7 +3,9 @@
 Rows carry no date; the GitHub run id in the file's path (``run_<id>/``) orders them. The model is
 ``infmax_model_prefix`` where present (the runner's own key), else ``model``. Agentic rows
 (``scenario_type: agentic-coding``, no ISL/OSL) are left out (see ``_rows.other_workload``).
-Single-node rows give ``tp/ep/dp_attention``; multinode rows give ``prefill_*/decode_*``.
+Single-node rows give ``tp/ep/dp_attention``; multinode rows give ``prefill_*/decode_*``. Latency percentiles
+(``p99_tpot``, ``p99_intvty``, ``p90_*`` on newer runners) and power (``avg_power_w``, ``joules_per_*_token``) are
+read where present.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import math
 
 from .. import names
-from ._rows import RowReader, other_workload, run_id_from, skipped
+from ._rows import RowReader, energy, other_workload, run_id_from, skipped, tail_latencies
 from .api import _not_object
 
 NAME = "ci-aggregate"
@@ -44,6 +46,7 @@ def read(doc, path: str, meta: dict, problems: list) -> list[dict]:
         multinode = r.flag("is_multinode") or "decode_tp" in raw
         tpot = r.number("median_tpot", required=False)
         intvty = r.number("median_intvty", required=math.isnan(tpot))
+        tput = r.number("tput_per_gpu")
         if multinode:
             tp = r.number("decode_tp", required=False, integer=True)
             ep = r.number("decode_ep", required=False, integer=True)
@@ -81,12 +84,14 @@ def read(doc, path: str, meta: dict, problems: list) -> list[dict]:
             "tp": tp, "ep": ep, "dp_attention": dpa,
             **prefill,
             "interactivity": intvty if not math.isnan(intvty) else 1.0 / tpot,
-            "throughput_per_gpu": r.number("tput_per_gpu"),
+            "throughput_per_gpu": tput,
             "output_throughput_per_gpu": r.number("output_tput_per_gpu", required=False),
             "input_throughput_per_gpu": r.number("input_tput_per_gpu", required=False),
             "median_ttft_s": r.number("median_ttft", required=False),
             "median_e2el_s": r.number("median_e2el", required=False),
             "median_tpot_s": tpot,
+            **tail_latencies(r, lambda p, m: f"{p}_{m}"),
+            **energy(r, "", tput),
             "date": "",
             "run_id": run_id,
             "image": r.text("image", required=False),

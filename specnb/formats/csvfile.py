@@ -1,7 +1,9 @@
 """Tidy CSV with specnb's canonical column names (what ``specnb export`` writes).
 
 Only the identity columns, ``interactivity`` and ``throughput_per_gpu`` are required; every other column may
-be left out, and any other cell left empty (not measured). A ``benchmark_type`` column other than
+be left out, and any other cell left empty (not measured). Tail latencies (``p99_interactivity``, ``p99_tpot_s``,
+``p99_ttft_s``, ``p99_e2el_s``, likewise p90) and energy (``avg_power_w``, ``joules_per_total_token``, ...) are
+read where present; a missing ``p99_interactivity`` is 1 / ``p99_tpot_s``. A ``benchmark_type`` column other than
 ``single_turn`` marks rows that are left out (see ``_rows.other_workload``)."""
 
 from __future__ import annotations
@@ -11,7 +13,16 @@ import io
 
 from .. import names
 from ..errors import FormatError
-from ._rows import MAX_RUN_ID, RowReader, other_workload, skipped
+from ._rows import (
+    ENERGY_FIELDS,
+    MAX_RUN_ID,
+    TAIL_PERCENTILES,
+    RowReader,
+    energy,
+    other_workload,
+    skipped,
+    tail_latencies,
+)
 
 NAME = "csv"
 
@@ -19,6 +30,9 @@ REQUIRED = ("model", "hardware", "framework", "precision", "spec_method", "isl",
             "throughput_per_gpu")
 OPTIONAL_NUMBERS = ("output_throughput_per_gpu", "input_throughput_per_gpu", "median_ttft_s", "median_e2el_s",
                     "median_tpot_s")
+TAIL_COLUMNS = {"tpot": "{p}_tpot_s", "intvty": "{p}_interactivity", "ttft": "{p}_ttft_s", "e2el": "{p}_e2el_s"}
+"""The tail-latency columns (``p90_tpot_s``, ``p99_interactivity``, ...) as ``_rows.tail_latencies`` asks for them."""
+TAIL_AND_ENERGY = tuple(c.format(p=p) for p in TAIL_PERCENTILES for c in TAIL_COLUMNS.values()) + ENERGY_FIELDS
 OPTIONAL_INTS = ("conc", "tp", "ep", "num_prefill_gpu", "num_decode_gpu", "prefill_tp", "prefill_ep")
 
 
@@ -48,7 +62,7 @@ def read(rows: list[dict], path: str, meta: dict, problems: list) -> list[dict]:
     records = []
     for index, raw in enumerate(rows):
         line = index + 2  # header is line 1; report spreadsheet line numbers
-        raw = {k: _unguard(v) for k, v in raw.items()}
+        raw = {k: None if k in TAIL_AND_ENERGY and v == "" else _unguard(v) for k, v in raw.items()}
         if kind := other_workload(raw):
             records.append(skipped(kind, line))
             continue
@@ -74,6 +88,8 @@ def read(rows: list[dict], path: str, meta: dict, problems: list) -> list[dict]:
             record[col] = r.number(col, required=False) if (raw.get(col) or "") != "" else float("nan")
         for col in OPTIONAL_INTS:
             record[col] = r.number(col, required=False, integer=True) if (raw.get(col) or "") != "" else float("nan")
+        record.update(tail_latencies(r, lambda p, m: TAIL_COLUMNS[m].format(p=p)))
+        record.update(energy(r, "", record["throughput_per_gpu"]))
         record.setdefault("prefill_num_workers", float("nan"))
         record.setdefault("decode_num_workers", float("nan"))
         records.append(record)

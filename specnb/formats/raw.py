@@ -1,6 +1,7 @@
 """Raw client results: one vLLM/SGLang ``benchmark_serving`` result JSON per concurrency.
 
-Units are milliseconds and throughputs are totals for all GPUs. The configuration comes from the
+Units are milliseconds and throughputs are totals for all GPUs; interactivity is 1000 / ``median_tpot_ms``
+(and 1000 / ``p99_tpot_ms`` at the p99, likewise p90). The configuration comes from the
 file name (``concurrency_64_req_rate_inf_gpus_16_ctx_8_gen_8.json`` or the runner's
 ``<model>_<isl><osl>_<prec>_<fw>_tp8-ep1-dpafalse_disagg-false_spec-mtp_conc64_<runner>.json``), the
 parent folder (model) and ``meta`` given by the user (``--meta hardware=h200``); what none of them
@@ -14,7 +15,7 @@ import os
 import re
 
 from .. import names
-from ._rows import RowReader
+from ._rows import RowReader, tail_latencies
 
 NAME = "raw-client"
 
@@ -107,6 +108,7 @@ def read(doc, path: str, meta: dict, problems: list) -> list[dict]:
         "median_ttft_s": r.number("median_ttft_ms", required=False) / 1000.0,
         "median_e2el_s": r.number("median_e2el_ms", required=False) / 1000.0,
         "median_tpot_s": tpot_ms / 1000.0,
+        **tail_latencies(r, lambda p, m: f"{p}_{m}_ms", scale=0.001, intvty=False),
         "date": _date(str(doc.get("date") or meta.get("date") or "")),
         "run_id": None,
         "image": "",
