@@ -25,7 +25,16 @@ import numpy as np
 import pandas as pd
 
 from . import costs, names, support
-from .data import PERCENTILES, Dataset, at_percentile, check_percentile, latency_columns, parse_as_of, selection_words
+from .data import (
+    PERCENTILES,
+    Dataset,
+    at_percentile,
+    check_percentile,
+    check_plausible,
+    latency_columns,
+    parse_as_of,
+    selection_words,
+)
 from .errors import UsageError
 from .frontier import Frontier, pareto_frontier
 from .spline import SEMANTICS, MonotoneCurve
@@ -328,13 +337,13 @@ def _band(frontiers: dict, points_by_arm: dict, semantics: str) -> Band | None:
 
 
 def default_targets(band: Band, semantics: str) -> list[float]:
-    """25/50/75 % of the band, rounded to whole tok/s/user (one decimal if that leaves the band)."""
+    """25/50/75 % of the band, rounded to whole tok/s/user, or to as few decimals as keep the target inside the band
+    when whole numbers leave it (a band narrower than 1 tok/s/user, or one near 0): a default target never lies
+    outside the band, in either semantics. Targets that round alike are given once."""
     out = []
     for q in QUANTILES:
         exact = band.low + band.span * q
-        t = float(round(exact))
-        if semantics == "specnb" and not band.low <= t <= band.high:
-            t = round(exact, 1)
+        t = next((float(round(exact, d)) for d in range(17) if band.low <= round(exact, d) <= band.high), exact)
         if t not in out:
             out.append(t)
     return out
@@ -653,6 +662,7 @@ def compare(dataset: Dataset, model: str, hardware: str, precision: str, sequenc
     table = costs.load_cost_table(cost_table)
     rate = table.rate(config.hardware, provider)
     points, selection_notes, scope = _selection(dataset, config, arms, as_of, percentile)
+    check_plausible(points)  # loading checked every row; this guards a Dataset made or edited by hand
     points_by_arm = {arm: points[points.spec_method == arm] for arm in arms}
     frontiers = {arm: pareto_frontier(points_by_arm[arm], arm) for arm in arms}
     fitted = {arm: metric_curves(frontiers[arm], semantics, percentile) for arm in arms}

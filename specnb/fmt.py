@@ -125,3 +125,10 @@ def fmt_support(target, grade, left, right) -> str:
     if len(ends) == 1:
         return f"{fmt_knot_interactivity(ends[0])} (end)"
     return f"{fmt_knot_interactivity(left)}–{fmt_knot_interactivity(right)}"
+
+
+def fmt_limits(low: float, high: float, unit: str) -> str:
+    """A plausible range as people write it, for messages: ``0.001 to 100,000,000 tok/s/GPU``."""
+    def end(x: float) -> str:
+        return f"{int(x):,}" if 1 <= x < 1e10 and float(x).is_integer() else f"{x:g}"
+    return f"{end(low)} to {end(high)} {unit}"
