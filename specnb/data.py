@@ -25,7 +25,7 @@ import json
 import math
 import os
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +35,7 @@ from . import formats, names, resources
 from .errors import DataError, FormatError, Problem, UsageError
 from .fmt import fmt_limits
 from .formats._rows import ENERGY_FIELDS, PERCENTILES, TAIL_PERCENTILES
+from .frozen import own_copy
 
 CANONICAL_COLUMNS = (
     "model", "hardware", "framework", "precision", "spec_method", "isl", "osl", "conc", "disagg",
@@ -573,7 +574,7 @@ def load(paths=None, *, meta: dict | None = None, model_aliases=None) -> Dataset
     loaded partially.
     """
     if _PINNED and _pin_key(paths, meta) in _PINNED:
-        return _PINNED[_pin_key(paths, meta)]
+        return _own(_PINNED[_pin_key(paths, meta)])
     meta = _meta_clean(meta)
     aliases = names.clean_model_aliases(model_aliases)
     if paths is None or (not isinstance(paths, (str, Path)) and len(paths) == 0):
@@ -584,7 +585,7 @@ def load(paths=None, *, meta: dict | None = None, model_aliases=None) -> Dataset
     stamp = tuple((str(p.resolve()), p.stat().st_mtime_ns, p.stat().st_size) for p in files)
     cache_key = (stamp, tuple(sorted((k, str(v)) for k, v in meta.items())), tuple(sorted(aliases.items())))
     if cache_key in _CACHE:
-        return _CACHE[cache_key]
+        return _own(_CACHE[cache_key])
     problems: list[Problem] = []
     records: list[dict] = []
     sources = []
@@ -607,7 +608,14 @@ def load(paths=None, *, meta: dict | None = None, model_aliases=None) -> Dataset
                       model_aliases=aliases)
     _CACHE.clear()  # keep one dataset: the build reloads the same inputs many times
     _CACHE[cache_key] = dataset
-    return dataset
+    return _own(dataset)
+
+
+def _own(dataset: Dataset) -> Dataset:
+    """``dataset`` as the caller's own: its frames are lazy copies (see ``frozen.own_copy``), so a caller that edits
+    ``points`` or ``history`` changes nothing another caller, or the next ``load``, sees."""
+    return replace(dataset, points=own_copy(dataset.points), history=own_copy(dataset.history),
+                   model_aliases=dict(dataset.model_aliases))
 
 
 def configurations(points: pd.DataFrame, *, all_configs: bool = False, arms=("mtp", "none")) -> pd.DataFrame:

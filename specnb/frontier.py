@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .frozen import FrameField
+
 
 def pareto_mask(x, y) -> np.ndarray:
     """Boolean mask of the frontier points among (x, y)."""
@@ -35,10 +37,11 @@ def pareto_mask(x, y) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Frontier:
-    """An arm's frontier: knots ``x`` (strictly increasing) and ``y`` (strictly decreasing) and their rows."""
+    """An arm's frontier: knots ``x`` (strictly increasing) and ``y`` (strictly decreasing) and their rows
+    (``points``, handed out as a copy: editing it cannot change the frontier)."""
 
     arm: str
-    points: pd.DataFrame  # the frontier rows, sorted by x
+    points: pd.DataFrame = FrameField()  # the frontier rows, sorted by x
     x_col: str = "interactivity"
     y_col: str = "throughput_per_gpu"
 
