@@ -190,7 +190,7 @@ def papermill_cli_args(params: dict) -> list[str]:
 
 def read_state(outdir: Path) -> dict:
     try:
-        return json.loads((outdir / STATE_FILE).read_text())
+        return json.loads((outdir / STATE_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
 
@@ -463,7 +463,7 @@ def write_index(opts: BuildOptions, entries: dict, meta: dict, dataset: Dataset)
     doc = suite_document(opts, entries, dataset)
     text = json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
     index = out / "index.html"
-    previous = (out / "suite.json").read_text() if (out / "suite.json").exists() else None
+    previous = (out / "suite.json").read_text(encoding="utf-8") if (out / "suite.json").exists() else None
     if previous == text and index.exists() and not opts.force:
         return False
     write_text(out / "suite.json", text)

@@ -147,14 +147,17 @@ def default_data_paths() -> list[Path]:
 
 
 def display_path(path: Path) -> str:
-    """A stable, short name for a file: relative to the bundled data's parent or to the cwd."""
+    """A stable, short name for a file: relative to the bundled data's parent or to the cwd. Always text (what
+    JSON and HTML can hold): bytes of the name that are not UTF-8 read as U+FFFD, whatever the locale."""
     resolved = path.resolve()
+    shown = resolved.as_posix()
     for base in (BUNDLED_DATA.parent, Path.cwd()):
         try:
-            return resolved.relative_to(base).as_posix()
+            shown = resolved.relative_to(base).as_posix()
+            break
         except ValueError:
             continue
-    return resolved.as_posix()
+    return os.fsencode(shown).decode("utf-8", "replace")
 
 
 def expand_paths(paths) -> list[Path]:

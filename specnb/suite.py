@@ -33,13 +33,13 @@ def _e(text) -> str:
 
 def load_suite(reports_dir) -> Suite:
     root = Path(reports_dir)
-    doc = json.loads((root / SUITE_FILE).read_text())
+    doc = json.loads((root / SUITE_FILE).read_text(encoding="utf-8"))
     entries = []
     for entry in doc.get("entries", []):
         comp = None
         path = root / entry["slug"] / "comparison.json"
         if entry.get("status") == "ok" and path.exists():
-            comp = json.loads(path.read_text())
+            comp = json.loads(path.read_text(encoding="utf-8"))
         elif entry.get("status") == "ok" and entry.get("mid") is not None:  # built without comparison.json
             comp = {"targets": [entry["mid"]], "crossovers": entry.get("crossovers", [])}
         entries.append({**entry, "comparison": comp})
