@@ -27,6 +27,7 @@ import numpy as np
 
 from .errors import CostTableError, UsageError
 from .fmt import fmt_limits
+from .formats._rows import integer_literal
 
 PROVIDERS = ("hyperscaler", "neocloud", "rental")
 TOKEN_TYPES = ("total", "input", "output")
@@ -292,6 +293,10 @@ def _loader():
                 seen[key] = key_node.start_mark.line + 1
             return super().construct_mapping(node, deep=deep)
 
+        def construct_yaml_int(self, node):  # past Python's digit limit: the literal, for the field check to name
+            return integer_literal(str(node.value), lambda _: super(Loader, self).construct_yaml_int(node))
+
+    Loader.add_constructor("tag:yaml.org,2002:int", Loader.construct_yaml_int)
     return Loader
 
 

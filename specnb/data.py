@@ -34,7 +34,7 @@ import pandas as pd
 from . import formats, names, resources
 from .errors import DataError, FormatError, Problem, UsageError
 from .fmt import fmt_limits
-from .formats._rows import ENERGY_FIELDS, PERCENTILES, TAIL_PERCENTILES
+from .formats._rows import ENERGY_FIELDS, PERCENTILES, TAIL_PERCENTILES, integer_literal
 from .frozen import own_copy
 
 CANONICAL_COLUMNS = (
@@ -211,7 +211,7 @@ def read_file(path: Path, meta: dict, problems: list[Problem]) -> tuple[list[dic
         return _tag(records, shown, "csv"), SourceFile(shown, "csv", len(records), digest)
     repeated = RepeatedKeys()
     try:
-        doc = json.loads(text, object_pairs_hook=repeated)
+        doc = json.loads(text, object_pairs_hook=repeated, parse_int=integer_literal)
     except json.JSONDecodeError as exc:
         msg = f"{shown}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
         raise FormatError(msg) from None

@@ -350,3 +350,29 @@ def test_every_plausible_range_is_documented():
         assert f"`{column}`" in text, column
     for low, high, unit in {*data.PLAUSIBLE.values(), *costs.PLAUSIBLE.values()}:
         assert fmt.fmt_limits(low, high, unit) in text, (low, high, unit)
+
+
+@pytest.mark.parametrize("where", ["json-conc", "json-metric", "yaml-rate"])
+def test_integer_literals_past_pythons_digit_limit(tmp_path, capsys, where):
+    """A 5,000-digit integer literal (Python refuses to read over 4,300 digits: ``ValueError`` from ``json.loads`` or
+    PyYAML, a traceback before) is one line naming the file, row and field, like any other implausible number."""
+    digits = "9" * 5000
+    points = _sweep("mtp", 1.0) + _sweep("none", 1.1)
+    path = Path(write_points(tmp_path, "api", points))
+    extra = []
+    if where == "yaml-rate":
+        (tmp_path / "mine.yaml").write_text(f"b200: {{kw_per_gpu: 1.7, hyperscaler: {digits}}}\n", encoding="utf-8")
+        extra = ["--cost-table", str(tmp_path / "mine.yaml")]
+        expected = "mine.yaml GPU 'b200': field 'hyperscaler' is '999999"
+    else:
+        rows = json.loads(path.read_text(encoding="utf-8"))
+        rows[2]["conc" if where == "json-conc" else "metrics"] = \
+            "@@" if where == "json-conc" else {**rows[2]["metrics"], "tput_per_gpu": "@@"}
+        path.write_text(json.dumps(rows).replace('"@@"', digits), encoding="utf-8")
+        expected = "bench.json row 2 " + ("(conc '9999" if where == "json-conc" else "(conc 16): field 'metrics.tput_per_gpu'")
+    code = cli.main(["compare", "--data", str(path), "--model", "dsr1", "--hardware", "b200", "--precision", "fp4",
+                     "--sequence", "1k/1k", *extra])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("specnb: error: ") and expected in err, err
+    assert len(err) < 400
