@@ -28,6 +28,7 @@ import numpy as np
 from .errors import CostTableError, UsageError
 from .fmt import fmt_limits
 from .formats._rows import integer_literal
+from .formats.csvfile import repeated_column
 
 PROVIDERS = ("hyperscaler", "neocloud", "rental")
 TOKEN_TYPES = ("total", "input", "output")
@@ -201,10 +202,9 @@ def _csv_rows(text: str, source: str) -> list[tuple[str, dict]]:
     if not header or "gpu" not in header:
         msg = f"{source}: cost CSV needs a header with gpu,kw_per_gpu and one or more of {', '.join(PROVIDERS)}"
         raise CostTableError(msg)
-    seen: set = set()
-    repeated = next((c for c in header if c in seen or seen.add(c)), None)
+    repeated = repeated_column(header)
     if repeated is not None:
-        msg = f"{source} row 0: column {repeated!r} appears more than once in the header; keep one"
+        msg = f"{source} header: column {repeated!r} appears more than once; keep one"
         raise CostTableError(msg)
     try:
         return [(f"{source} row {i + 1}", row) for i, row in enumerate(reader)]

@@ -114,7 +114,7 @@ def test_repeated_cost_csv_column(tmp_path, capsys):
     path = tmp_path / "mine.csv"
     path.write_text("gpu,kw_per_gpu,hyperscaler,hyperscaler\nb200,1.7,2.0,9.0\n", encoding="utf-8")
     err = one_line_exit_2([*COMPARE, "--cost-table", str(path)], capsys)
-    assert "mine.csv row 0: column 'hyperscaler' appears more than once in the header; keep one" in err
+    assert "mine.csv header: column 'hyperscaler' appears more than once; keep one" in err
 
 
 # --- benchmark files: a key given twice ----------------------------------------------------------------------------
