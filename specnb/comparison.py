@@ -194,8 +194,7 @@ class MetricCurve:
 
     @classmethod
     def fit(cls, frontier: Frontier, metric: str, semantics: str) -> MetricCurve:
-        values = (frontier.points[metric].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-                  if metric in frontier.points else np.full(frontier.size, np.nan))
+        values = frontier.values(metric)
         knots = np.flatnonzero(np.isfinite(values))
         if len(knots) < 2 and not (frontier.size == 1 and len(knots) == 1):
             return cls(metric, tuple(int(k) for k in knots), None)

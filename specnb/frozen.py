@@ -4,7 +4,7 @@ through them, so a reader (a chart, a notebook cell) that edits what it was give
 * ``own_copy`` — a frame's copy that edits cannot carry back (lazy: pandas 3's copy-on-write); ``data.load`` hands
   each caller its dataset's frames this way.
 * ``FrameField`` — a dataclass field whose DataFrame is handed out as ``own_copy`` on every read, so editing it
-  never reaches the stored frame.
+  never reaches the stored frame (the owner's own hot reads use ``stored``, without the copy).
 * ``FrozenDict`` — a dict that refuses edits (and pickles, copies and serialises to JSON like a dict).
 * ``readonly`` — a float array of one's own that numpy refuses to write to.
 """
@@ -16,7 +16,7 @@ import numpy as np
 
 def own_copy(frame):
     """A copy of ``frame`` that edits cannot carry back to it: lazy under pandas' copy-on-write (always on from
-    pandas 3), so it costs microseconds until someone writes to it."""
+    pandas 3): no data is copied until someone writes to it."""
     return frame.copy(deep=False)
 
 
@@ -25,7 +25,7 @@ class FrameField:
     construction (works in frozen dataclasses: ``object.__setattr__`` goes through this descriptor)."""
 
     def __set_name__(self, owner, name: str) -> None:
-        self.name, self.attr = name, f"_{name}_frame"
+        self.name, self.attr = name, f"_{name}_frame"  # see ``stored``
 
     def __get__(self, obj, owner=None):
         if obj is None:
@@ -37,6 +37,11 @@ class FrameField:
             msg = f"cannot assign to field {self.name!r}: the object is immutable"
             raise AttributeError(msg)
         obj.__dict__[self.attr] = own_copy(value)  # not the caller's object: editing that changes nothing here
+
+
+def stored(obj, name: str):
+    """The frame a ``FrameField`` holds, not a copy: for the owning class's own reads, which must not edit it."""
+    return obj.__dict__[f"_{name}_frame"]
 
 
 class FrozenDict(dict):
