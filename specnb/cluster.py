@@ -5,7 +5,8 @@ worker warms up once as it joins (a worker plugin: imports, exporters, vl-conver
 carries its configuration's rows, so the data files are read once, by the build process, and no worker
 needs them (or receives the whole data). Results come back as they finish and the build process writes
 them; a worker that dies mid-task costs nothing written: Dask runs the task again elsewhere, and after
-repeated deaths (``distributed.scheduler.allowed-failures``) the report is recorded as failed.
+repeated deaths (``distributed.scheduler.allowed-failures``) the report is recorded as failed ("the Dask
+workers running it died"). A ``local`` cluster's workers end with the build process (Dask's own parent watch).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from . import workers
 from .errors import MissingDependencyError, UsageError
 
 try:
-    from distributed import Client, LocalCluster, WorkerPlugin, as_completed
+    from distributed import Client, KilledWorker, LocalCluster, WorkerPlugin, as_completed
 except ImportError as exc:  # pragma: no cover - depends on the environment
     msg = "--scheduler needs Dask's 'distributed' package, which is not installed; run: pip install 'specnb[dask]'"
     raise MissingDependencyError(msg) from exc
@@ -94,7 +95,9 @@ class DaskPool:
             task = running.pop(future)
             try:
                 outcome = future.result()
-            except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker: that report failed, not the build
+            except KilledWorker:
+                outcome = workers.died("the Dask worker running it", None, " each time it was tried")
+            except Exception as exc:  # noqa: BLE001 - that report failed, not the build
                 outcome = exc
             future.release()
             yield task, outcome
