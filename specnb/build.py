@@ -33,7 +33,17 @@ from typing import TYPE_CHECKING
 from . import __version__, costs, names, resources
 from .atomic import write_bytes, write_files, write_text
 from .errors import UsageError
-from .workers import REPORT_NOTEBOOK, Failed, InlinePool, LocalPool, Rendered, Task, block_slow_imports, error_line
+from .workers import (
+    REPORT_NOTEBOOK,
+    Failed,
+    InlinePool,
+    LocalPool,
+    Rendered,
+    Task,
+    block_slow_imports,
+    error_line,
+    warm_up,
+)
 
 if TYPE_CHECKING:  # specnb.data imports pandas: loaded in plan(), after the workers have been spawned
     from .data import Dataset
@@ -427,7 +437,7 @@ def run_build(opts: BuildOptions, *, dataset: Dataset | None = None) -> BuildRes
     # Otherwise they start once the plan knows how many reports are stale.
     pool = open_pool(opts, named(opts.only) or sys.maxsize) if opts.force or not (out / SUITE_FILE).exists() \
         else None
-    bar = None
+    bar = warming = None
     try:
         dataset, jobs = plan(opts, dataset)
         timings.mark("plan")
@@ -441,9 +451,8 @@ def run_build(opts: BuildOptions, *, dataset: Dataset | None = None) -> BuildRes
         if pool is None and stale:
             pool = open_pool(opts, len(stale))
         if pool is not None and not isinstance(pool, InlinePool):  # the index runs here: its imports meanwhile
-            from .workers import warm_up
-
-            threading.Thread(target=warm_up, args=(("html",),), daemon=True).start()
+            warming = threading.Thread(target=warm_up, args=(("html",),), daemon=True)
+            warming.start()
         bar = _progress(len(stale), opts.progress)
         by_slug = {j.slug: j for j in stale}
         for task, outcome in pool.map(tasks_for(opts, stale, dataset, meta)) if stale else ():
@@ -466,6 +475,8 @@ def run_build(opts: BuildOptions, *, dataset: Dataset | None = None) -> BuildRes
             bar.close()
     result.failed = sorted((s, entries[s]["error"]) for s in result.failed)
     result.built.sort()
+    if warming is not None:  # two threads importing jupyter_client at once can meet it half-initialized
+        warming.join()
     try:
         result.index_written = write_index(opts, entries, meta, dataset, rebuilt=bool(stale))
     except Exception as exc:  # noqa: BLE001 - e.g. a full disk: the reports are written, the old index stays
