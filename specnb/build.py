@@ -390,7 +390,13 @@ def os_error(exc: OSError) -> str:
 def check_out(out: Path) -> None:
     """Fail before any work, naming the path and the cause, when ``--out`` cannot take the reports: a file
     in its place, a read-only file system, no permission, no space left."""
-    found = next(p for p in (out, *out.parents) if p.exists())
+    for found in (out, *out.parents):
+        if found.is_symlink() and not found.exists():  # dangling, or a loop
+            msg = (f"--out {out}: {'it' if found == out else found} is a symbolic link to "
+                   f"{os.readlink(found)}, which leads to no folder; give a folder for the reports")
+            raise UsageError(msg)
+        if found.exists():
+            break
     if not found.is_dir():
         msg = f"--out {out}: {'it' if found == out else found} is a file, not a folder; give a folder for the reports"
         raise UsageError(msg)
@@ -595,6 +601,9 @@ def options_from_args(args, *, meta: dict, gpu_cost: dict, gpu_kw: dict) -> Buil
 
         targets = tuple(parse_targets(args.targets))
     only = tuple(p for item in (args.only or []) for p in item.split(",") if p.strip())
+    if not args.out.strip():
+        msg = "--out is empty; give a folder for the reports"
+        raise UsageError(msg)
     if args.jobs < 0:
         msg = "--jobs must be 0 (one per CPU) or more"
         raise UsageError(msg)

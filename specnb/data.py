@@ -140,24 +140,25 @@ def display_path(path: Path) -> str:
     return resolved.as_posix()
 
 
-BUILD_OUTPUT = ("suite.json", ".build.json")
-"""A folder holding either is ``specnb build``'s output (the suite, or one report), never benchmark data."""
-
-
-def _build_output(folder: Path) -> bool:
-    return any((folder / name).is_file() for name in BUILD_OUTPUT)
+def built_by_specnb(path: Path, root: Path) -> bool:
+    """Whether ``path`` (under the folder ``root``) is ``specnb build``'s output: any file of a report folder
+    (it holds ``.build.json``) or a suite's ``suite.json``. ``--data .`` never reads back the reports built into
+    ``.`` or ``./reports``."""
+    if any((root / d / ".build.json").is_file() for d in path.relative_to(root).parents):
+        return True
+    return path.name == "suite.json" and b'"schema": "specnb.suite/' in path.read_bytes()
 
 
 def expand_paths(paths) -> list[Path]:
-    """Files as given, plus every ``*.json``/``*.csv`` under given folders, in sorted order; folders that
-    ``specnb build`` wrote are skipped (``--data .`` must not read back the reports built into ``./reports``)."""
+    """Files as given, plus every ``*.json``/``*.csv`` under given folders, in sorted order, but for
+    hidden ones and those ``specnb build`` wrote."""
     files: list[Path] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
             found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in (".json", ".csv")
                            and not any(part.startswith(".") for part in p.relative_to(path).parts)
-                           and not any(_build_output(path / d) for d in p.relative_to(path).parents))
+                           and not built_by_specnb(p, path))
             if not found:
                 msg = f"{path}: folder holds no benchmark files (*.json, *.csv)"
                 raise FormatError(msg)

@@ -71,6 +71,26 @@ def test_out_that_is_a_file_is_one_line_before_any_work(tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
 
 
+def test_out_that_leads_nowhere_is_one_line(tmp_path, capsys, monkeypatch):
+    """An empty ``--out`` (an unset variable), a symbolic link to nowhere, a link loop: one line, no work."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "file").write_text("a file")
+    for name, target in (("dangling", "nowhere"), ("loop", "loop"), ("to-file", "file")):
+        (tmp_path / name).symlink_to(target)
+    cases = {"": "--out is empty; give a folder for the reports",
+             "dangling": "--out dangling: it is a symbolic link to nowhere, which leads to no folder; give a folder "
+                         "for the reports",
+             "dangling/sub": "--out dangling/sub: dangling is a symbolic link to nowhere, which leads to no folder; "
+                             "give a folder for the reports",
+             "loop/sub": "--out loop/sub: loop is a symbolic link to loop, which leads to no folder; give a folder "
+                         "for the reports",
+             "to-file": "--out to-file: it is a file, not a folder; give a folder for the reports"}
+    for out, line in cases.items():
+        code, printed, err = cli_main(capsys, "build", "--out", out, "--only", A)
+        assert (code, printed, err) == (2, "", [f"specnb: error: {line}"]), out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dangling", "file", "loop", "to-file"]
+
+
 def mount_tmpfs(path: Path, *options: str) -> None:
     """A real tmpfs at ``path`` (needs root or CAP_SYS_ADMIN; the test is skipped without)."""
     path.mkdir(parents=True, exist_ok=True)
@@ -151,12 +171,14 @@ def test_disk_full_mid_build(tmp_path, tmpfs, disk):
     assert state["status"] == "error"  # retried by the next build; the index still shows the previous report
 
 
-def test_data_folder_holding_the_reports_builds_twice(tmp_path):
-    """``specnb build --data .`` writes ./reports; the next ``--data .`` must not read it back as benchmark data."""
+@pytest.mark.parametrize("out", ["reports", "."])
+def test_data_folder_holding_the_reports_builds_twice(tmp_path, out):
+    """``specnb build --data .`` writes ./reports (or into . itself); the next ``--data .`` must not read the
+    reports back as benchmark data, nor lose the data beside them."""
     subprocess.run([sys.executable, "-m", "specnb.cli", "export", "--out", str(tmp_path / "points.csv")],
                    check=True, capture_output=True)
     for expected in ("Built 1, up to date 0, failed 0", "Nothing to rebuild: 1 report(s) up to date"):
-        proc = subprocess.run(build_argv("reports", "--data", ".", "--format", "json", *only(A)), cwd=tmp_path,
+        proc = subprocess.run(build_argv(out, "--data", ".", "--format", "json", *only(A)), cwd=tmp_path,
                               capture_output=True, text=True, timeout=300)
         assert proc.returncode == 0 and expected in proc.stdout, proc.stderr
     listed = subprocess.run([sys.executable, "-m", "specnb.cli", "list", "--data", "."], cwd=tmp_path,
