@@ -52,9 +52,12 @@ def connect(address: str, size: int):
             n = int(count) if count else size
             if n < 1:
                 raise ValueError(count)
-            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                                   silence_logs=logging.ERROR)
-            return Client(cluster), cluster
+            cluster = start_local(n)
+            try:
+                return Client(cluster), cluster
+            except BaseException:
+                quietly_close(cluster)
+                raise
         if os.path.isfile(address):
             return Client(scheduler_file=address, timeout="20s"), None
         return Client(address, timeout="20s"), None
@@ -67,13 +70,44 @@ def connect(address: str, size: int):
         raise UsageError(msg) from None
 
 
+def start_local(n: int):
+    """A ``LocalCluster`` of ``n`` one-thread workers, started in a thread of its own: a build interrupted
+    meanwhile (Ctrl-C, SIGTERM) waits for it to be up, closes it and then stops (a half-started cluster cannot
+    be closed: Dask prints tracebacks as the process exits)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    starter = ThreadPoolExecutor(1, thread_name_prefix="specnb-cluster-start")
+    future = starter.submit(LocalCluster, n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                            silence_logs=logging.ERROR)
+    starter.shutdown(wait=False)
+    try:
+        return future.result()
+    except KeyboardInterrupt:
+        quietly_close(future.result())
+        raise
+
+
+def quietly_close(*parts) -> None:
+    """Close a client and cluster the build abandons (interrupted, failed); what Dask logs about the work it
+    was doing meanwhile (broadcasts cut, futures never read) is no news to the user."""
+    for name in ("distributed", "asyncio"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    for part in parts:
+        if part is not None:
+            part.close()
+
+
 class DaskPool:
     """Runs tasks on a Dask cluster, a few per worker in flight at a time (the rest wait in the build
     process, so neither side holds the whole suite)."""
 
     def __init__(self, address: str, size: int, formats: tuple = ()):
         self.client, self.cluster = connect(address, size)
-        self.client.register_plugin(WarmUp(formats), name=WarmUp.name)
+        try:
+            self.client.register_plugin(WarmUp(formats), name=WarmUp.name)
+        except BaseException:
+            self.abort()
+            raise
 
     def map(self, tasks):
         """Yield ``(task, Rendered | Failed | exception)`` as tasks finish."""
@@ -108,4 +142,5 @@ class DaskPool:
         if self.cluster is not None:
             self.cluster.close()
 
-    abort = close
+    def abort(self) -> None:
+        quietly_close(self.client, self.cluster)
