@@ -111,15 +111,26 @@ class BuildResult:
 # ------------------------------------------------------------------------------------------------ plan
 
 
-def _code_digest() -> str:
-    """Hash of specnb's own code, templates, tables and notebooks: a code change rebuilds reports."""
-    h = hashlib.sha256()
-    pkg = resources.PACKAGE
-    files = sorted(p for p in pkg.rglob("*") if p.is_file() and p.suffix in (".py", ".j2", ".json", ".css", ".csv")
-                   and "__pycache__" not in p.parts and resources.IN_WHEEL not in p.parents)
-    files += sorted(NOTEBOOKS.glob("*.ipynb"))
-    for p in files:
-        h.update(p.name.encode())
+SHAPERS = ("altair", "vl-convert-python", "nbconvert", "weasyprint", "papermill", "pandas", "numpy", "scipy")
+"""Libraries whose version can change a report's bytes or numbers: an upgrade rebuilds reports."""
+
+
+def _code_digest(package: Path = resources.PACKAGE, notebooks: Path = NOTEBOOKS) -> str:
+    """Hash of specnb's own files (code, templates, scripts, tables), its notebooks, and the versions of Python
+    and of the libraries that shape a report: a change to any of them rebuilds every report it touches."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    h = hashlib.sha256(platform.python_version().encode())
+    for name in SHAPERS:
+        try:
+            h.update(f"{name}={version(name)}".encode())
+        except PackageNotFoundError:
+            h.update(f"{name}: none".encode())
+    files = sorted(p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+                   and p.suffix != ".pyc" and package / "_bundled" not in p.parents)
+    for name, p in [*((f.relative_to(package).as_posix(), f) for f in files),
+                    *((f"notebooks/{f.name}", f) for f in sorted(notebooks.glob("*.ipynb")))]:
+        h.update(name.encode())
         h.update(p.read_bytes())
     return h.hexdigest()
 

@@ -534,3 +534,25 @@ def test_code_change_rewrites_the_index(tmp_path):
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0 and "Built 1, up to date 0" in proc.stdout, proc.stderr
     assert (out / "suite.json").exists() and (out / "index.html").stat().st_mtime_ns != index
+
+
+def test_every_file_of_specnb_and_its_renderers_versions_make_reports_stale(tmp_path, monkeypatch):
+    """Not only .py/.j2/.css/.json/.csv: the charts' script (.js) embedded in every page, a notebook, specnb's
+    version, and the version of a library that renders reports each change the digest the reports are kept by."""
+    from importlib import metadata
+
+    from specnb import build, resources
+
+    package, notebooks = tmp_path / "specnb", tmp_path / "notebooks"
+    shutil.copytree(resources.PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(resources.NOTEBOOKS, notebooks)
+    digests = [build._code_digest(package, notebooks)]
+    assert digests[0] == build._code_digest(resources.PACKAGE, resources.NOTEBOOKS)
+    js = package / "templates" / "specnb_html" / "static" / "specnb-charts.js"
+    for path, edit in ((js, "// changed\n"), (notebooks / "report.ipynb", " "), (package / "__init__.py", "#\n")):
+        path.write_text(path.read_text(encoding="utf-8") + edit, encoding="utf-8")
+        digests.append(build._code_digest(package, notebooks))
+    real = metadata.version
+    monkeypatch.setattr(metadata, "version", lambda name: "99.0" if name == "nbconvert" else real(name))
+    digests.append(build._code_digest(package, notebooks))
+    assert len(set(digests)) == len(digests) == 5
