@@ -490,8 +490,13 @@ def run_build(opts: BuildOptions, *, dataset: Dataset | None = None) -> BuildRes
     finally:
         if bar:
             bar.close()
-    result.failed = sorted((s, entries[s]["error"]) for s in result.failed)
-    result.built.sort()
+    # a report whose files a --notebook (or anyone) removed meanwhile is a failure, here as in the index
+    gone = {s: on_disk(out / s, e) for s, e in entries.items() if e and e["status"] == "ok"}
+    entries.update(gone)
+    result.failed += [s for s, e in gone.items() if e["status"] != "ok"]
+    result.failed = sorted((s, entries[s]["error"]) for s in set(result.failed))
+    result.built = sorted(s for s in result.built if entries[s]["status"] == "ok")
+    result.skipped = [s for s in result.skipped if entries[s]["status"] == "ok"]
     if warming is not None:  # two threads importing jupyter_client at once can meet it half-initialized
         warming.join()
     try:

@@ -209,10 +209,13 @@ def test_signal_ends_every_child(tmp_path, name, pool):
                   sig, ready, grace=5)
     assert r["children"] and ready(r["children"])
     assert r["left"] == [], f"still running 5 s after the build ended: {[r['children'][p] for p in r['left']]}"
+    written = [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
+    assert all(valid(p) for p in written if not p.name.endswith(".tmp")), written  # what was written is whole
     if sig == signal.SIGKILL:
         assert r["code"] == -signal.SIGKILL
         return
     assert r["code"] == 128 + sig
+    assert not [p for p in written if p.name.endswith(".tmp")]
     assert stderr_lines(r["stderr"]) == [f"specnb: {cli.STOPPED[sig]}; reports already written are complete (rerun "
                                          "to finish)"]
     assert "Traceback" not in r["stderr"]
@@ -495,13 +498,16 @@ def test_bad_timeout_is_one_line(capsys, tmp_path, value):
 
 
 def test_notebook_deleting_output_files_leaves_no_dead_link(tmp_path):
-    """The second report's notebook deletes the first report's page: the index lists that report as failed and
-    links no missing file; the next build rebuilds it."""
+    """The second report's notebook deletes the first report's page: the summary and the index list that report
+    as failed and link no missing file; the next build rebuilds it."""
     out = tmp_path / "out"
     notebook = notebook_with(tmp_path / "deleting.ipynb", "import os", 'if hardware == "mi355x":',
                              f'    os.remove({str(out / A / "report.html")!r})')
     proc = run_build(out, "--notebook", str(notebook), "--format", "html", "--jobs", "1", *only(A, MI))
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 1 and proc.stdout.startswith("Built 1, up to date 0, failed 1 "), proc.stdout
+    assert stderr_lines(proc.stderr) == [
+        f"  FAILED {A}: report.html removed after it was built; the next build rebuilds it",
+        f"specnb: error: 1 configuration(s) failed: {A}"]
     assert not (out / A / "report.html").exists()
     got = entries(out)
     assert got[A]["status"] == "error" and got[A]["files"] == []
