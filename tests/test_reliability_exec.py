@@ -221,6 +221,39 @@ def test_signal_ends_every_child(tmp_path, name, pool):
     assert "Traceback" not in r["stderr"]
 
 
+SIGNAL_IN_INDEX = """
+import os, signal, sys
+from specnb import build, inprocess
+from specnb.cli import main
+execute = inprocess.execute
+def execute_signalled(nb, *args, **kw):  # SIGTERM arrives as the index notebook starts, suite.json just written
+    if nb == build.SUMMARY_NOTEBOOK:
+        os.kill(os.getpid(), signal.SIGTERM)
+    return execute(nb, *args, **kw)
+inprocess.execute = execute_signalled
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_sigterm_during_the_index_keeps_the_previous_index(tmp_path):
+    """A real SIGTERM to the build while it writes the index (of a rebuild with other options): one line, exit
+    143, the report just built is whole, the previous index.html and suite.json stay byte for byte, together."""
+    out = tmp_path / "out"
+    assert run_build(out, "--format", "json", *only(A)).returncode == 0
+    before = snapshot(out)
+    argv = with_script(build_argv(out, "--format", "json", "--provider", "neocloud", *only(A)), SIGNAL_IN_INDEX)
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 143 and stderr_lines(proc.stderr) == [
+        f"specnb: {cli.STOPPED[signal.SIGTERM]}; reports already written are complete (rerun to finish)"], proc.stderr
+    after = snapshot(out)
+    assert (after["index.html"], after["suite.json"]) == (before["index.html"], before["suite.json"])
+    assert json.loads(after[f"{A}/comparison.json"])["cost"]["provider"] == "neocloud"
+    assert not [k for k in after if k.endswith(".tmp")]
+    again = run_build(out, "--format", "json", "--provider", "neocloud", *only(A))
+    assert again.returncode == 0 and "Nothing to rebuild: 1 report(s) up to date" in again.stdout, again.stderr
+    assert entries(out)[A]["options"]["provider"] == "neocloud"  # the next build writes the index it missed
+
+
 # --- 3. a dying worker or kernel costs one report --------------------------------------------------------------------
 
 
