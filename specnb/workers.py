@@ -127,7 +127,7 @@ def execute(task: Task):
         except Exception as exc:
             if isinstance(exc, DeadKernelError):
                 with open(ended["log"], encoding="utf-8", errors="replace") as fh:
-                    last = [line.strip() for line in fh if line.strip()][-1:]
+                    last = [ln.strip() for ln in fh if ln.strip() and not ln.startswith("[IPKernelApp]")][-1:]
                 exc = died("the kernel running it", ended.get("code"), f" ({last[0][:200]})" if last else "")
             elif isinstance(exc, CellTimeoutError):
                 exc = BuildError(f"a cell ran longer than {task.timeout or 600:g} s (--timeout)")
