@@ -95,6 +95,7 @@ class Job:
     digest: str
     outdir: Path
     stale: bool
+    options: dict  # the options it is built with, as the index shows them (report_options)
     notebook: str | None = None  # a user's notebook as read (and hashed) by plan; None: specnb's own
 
 
@@ -197,10 +198,13 @@ OPTION_KEYS = ("cost_table", "provider", "token_type", "semantics", "percentile"
                "gpu_kw")
 
 
-def report_options(params: dict) -> dict:
+def report_options(params: dict, cost_digest: str) -> dict:
     """The options a report was built with, as its suite entry keeps them: a partial rebuild (``--only``) may
-    use other options than the rest of the suite, and the index shows each report's own."""
-    return {"cost_table": Path(params["cost_table"]).name, "provider": params["provider"],
+    use other options than the rest of the suite, and the index shows each report's own. A cost table file
+    is named with its hash's start: the same name edited in between is another table."""
+    table = Path(params["cost_table"])
+    return {"cost_table": f"{table.name} ({cost_digest[:8]})" if table.is_absolute() else table.name,
+            "provider": params["provider"],
             "token_type": params["token_type"], "semantics": params["semantics"], "percentile": params["percentile"],
             "as_of": params["as_of"], "targets": params["targets"],
             "gpu_cost": next(iter(params["gpu_cost"].values()), None), "gpu_kw": next(iter(params["gpu_kw"].values()), None)}
@@ -283,7 +287,8 @@ def plan(opts: BuildOptions, dataset: Dataset | None = None) -> tuple[Dataset, l
         digest = hashlib.sha256(json.dumps({**base, "params": params}, sort_keys=True).encode()).hexdigest()
         outdir = Path(opts.out) / slug
         stale = opts.force or not is_fresh(outdir, digest, opts.formats)
-        jobs.append(Job(slug, by_slug[slug], params, digest, outdir, stale, text))
+        options = report_options(params, base["cost"])
+        jobs.append(Job(slug, by_slug[slug], params, digest, outdir, stale, options, text))
     return dataset, jobs
 
 
@@ -351,7 +356,7 @@ def write_outputs(job: Job, rendered: Rendered) -> dict:
     earlier build (another format) is kept and listed when it was built from the same inputs, else removed."""
     kept = [f for f in current_files(job.outdir, job.digest) if f not in rendered.files]
     entry = {"slug": job.slug, "config": job.config, "status": "ok",
-             "files": sorted([*rendered.files, *kept], key=ORDER.index), "options": report_options(job.params),
+             "files": sorted([*rendered.files, *kept], key=ORDER.index), "options": job.options,
              **{k: rendered.summary.get(k, d) for k, d in (("headline", ""), ("engines_differ", False), ("mid", None),
                                                            ("crossovers", []))}}
     write_files({**{job.outdir / n: blob for n, blob in rendered.files.items()}, job.outdir / STATE_FILE: _state(job, entry)})
@@ -371,7 +376,7 @@ def failure_entry(job: Job, error: str, notebook: str | None = None) -> dict:
     """Record a failed configuration: keep its executed notebook and its previous files; its state says
     "error", which is never fresh, so the next build retries it (the index shows it meanwhile)."""
     entry = {"slug": job.slug, "config": job.config, "status": "error", "error": error, "files": [],
-             "failed_notebook": notebook is not None, "options": report_options(job.params)}
+             "failed_notebook": notebook is not None, "options": job.options}
     files = {job.outdir / "failed.ipynb": notebook.encode()} if notebook is not None else {}
     try:
         write_files({**files, job.outdir / STATE_FILE: _state(job, entry)})

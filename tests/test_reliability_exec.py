@@ -488,6 +488,23 @@ def test_partial_rebuild_with_other_options_is_shown_per_report(tmp_path):
     assert "mixed options" not in (out / "index.html").read_text(encoding="utf-8")
 
 
+def test_a_cost_table_file_edited_between_builds_is_another_table(tmp_path):
+    """Reports built with ``--cost-table mine.csv`` before and after it was edited record different tables (the
+    file's name and its hash's start), so the index calls the suite mixed instead of naming one table."""
+    from specnb import build
+
+    table = tmp_path / "mine.csv"
+    seen = []
+    for rate in ("2.0", "3.0", "2.0"):
+        table.write_text(f"gpu,kw_per_gpu,hyperscaler\nb200,1.5,{rate}\n", encoding="utf-8")
+        _, jobs = build.plan(build.BuildOptions(out=tmp_path / "out", only=(A,), cost_table=str(table)))
+        seen.append(jobs[0].options["cost_table"])
+    digest = hashlib.sha256(table.read_bytes()).hexdigest()[:8]
+    assert seen[0] == seen[2] == f"mine.csv ({digest})" != seen[1] and seen[1].startswith("mine.csv (")
+    _, jobs = build.plan(build.BuildOptions(out=tmp_path / "out", only=(A,)))
+    assert jobs[0].options["cost_table"] == "2026-07"
+
+
 def test_index_header_and_rows_for_mixed_options():
     """The index's words for each option; a report built before options were recorded says so."""
     base = {"cost_table": "2026-07", "provider": "hyperscaler", "token_type": "total", "semantics": "specnb",
