@@ -515,3 +515,12 @@ def test_no_thin_stretch_draws_the_curves_as_before(tmp_path):
 ])
 def test_thin_runs_share_their_boundary_sample(xs, spans, runs):
     assert charts.thin_runs(xs, spans) == runs
+
+
+def test_interactivity_axis_names_a_tail_percentile():
+    """At p99 the x axis is 1 / p99 TPOT: its title says so; the median's stays plain."""
+    p99 = specnb.compare("dsr1", "b200", "fp4", "1k/1k", percentile="p99")
+    median = specnb.compare("dsr1", "b200", "fp4", "1k/1k")
+    for chart in (charts.chart_throughput, charts.chart_ratio):
+        assert "Interactivity at p99 (tok/s/user)" in json.dumps(chart(p99).to_dict())
+        assert "Interactivity at p99" not in json.dumps(chart(median).to_dict())
