@@ -207,7 +207,8 @@ def report_options(params: dict, cost_digest: str) -> dict:
             "provider": params["provider"],
             "token_type": params["token_type"], "semantics": params["semantics"], "percentile": params["percentile"],
             "as_of": params["as_of"], "targets": params["targets"],
-            "gpu_cost": next(iter(params["gpu_cost"].values()), None), "gpu_kw": next(iter(params["gpu_kw"].values()), None)}
+            "gpu_cost": next(iter(params["gpu_cost"].values()), None),
+            "gpu_kw": next(iter(params["gpu_kw"].values()), None)}
 
 
 def papermill_cli_args(params: dict) -> list[str]:
@@ -359,7 +360,8 @@ def write_outputs(job: Job, rendered: Rendered) -> dict:
              "files": sorted([*rendered.files, *kept], key=ORDER.index), "options": job.options,
              **{k: rendered.summary.get(k, d) for k, d in (("headline", ""), ("engines_differ", False), ("mid", None),
                                                            ("crossovers", []))}}
-    write_files({**{job.outdir / n: blob for n, blob in rendered.files.items()}, job.outdir / STATE_FILE: _state(job, entry)})
+    write_files({**{job.outdir / n: blob for n, blob in rendered.files.items()},
+                 job.outdir / STATE_FILE: _state(job, entry)})
     _remove(job.outdir, [f for f in (*ORDER, "failed.ipynb") if f not in entry["files"]])
     return entry
 
@@ -507,8 +509,8 @@ def run_build(opts: BuildOptions, *, dataset: Dataset | None = None) -> BuildRes
     try:
         result.index_written = write_index(opts, entries, meta, dataset, rebuilt=bool(stale))
     except Exception as exc:  # noqa: BLE001 - e.g. a full disk: the reports are written, the old index stays
-        result.index_error = (f"the index was not written ({os_error(exc) if isinstance(exc, OSError) else error_line(exc)});"
-                              " the previous index.html is kept")
+        why = os_error(exc) if isinstance(exc, OSError) else error_line(exc)
+        result.index_error = f"the index was not written ({why}); the previous index.html is kept"
     timings.mark("index")
     result.seconds = time.perf_counter() - started
     return result

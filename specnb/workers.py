@@ -117,7 +117,8 @@ def execute(task: Task):
         out, rows = os.path.join(tmp, "executed.ipynb"), os.path.join(tmp, "rows.pickle")
         with open(rows, "wb") as fh:
             fh.write(task.data)
-        pin = f"__import__('specnb.workers').workers.pin({rows!r}, {task.params.get('data')!r}, {task.params.get('meta')!r})"
+        where = (rows, task.params.get("data"), task.params.get("meta"))
+        pin = f"__import__('specnb.workers').workers.pin{where!r}"
         ended: dict = {"log": os.path.join(tmp, "kernel.log")}
         try:
             return papermill.execute_notebook(

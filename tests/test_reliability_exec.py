@@ -516,10 +516,11 @@ def test_index_header_and_rows_for_mixed_options():
     s = suite.Suite(None, rows, {k: v for k, v in base.items() if k not in ("percentile", "as_of", "targets")},
                     ("percentile", "as_of", "targets"))
     head = str(suite.header(s))
-    assert "1 report built, 1 failed · cost table 2026-07 · hyperscaler · total tokens · specnb semantics · mixed " \
-           "options: percentile, as of, targets differ between reports" in head
+    assert ("1 report built, 1 failed · cost table 2026-07 · hyperscaler · total tokens · specnb semantics · "
+            "mixed options: percentile, as of, targets differ between reports") in head
     shown = re.findall(r'class="specnb-options"[^>]*>([^<]*)<', str(suite.index_table(s)))
-    assert shown == ["p90 latencies · data as of 2026-05-01 · targets 30, 50.5", "percentile ? · as of ? · targets ?"]
+    assert shown == ["p90 latencies · data as of 2026-05-01 · targets 30, 50.5",
+                     "percentile ? · as of ? · targets ?"]
     uniform = suite.Suite(None, rows[:1], rows[0]["options"])
     assert "p90 latencies · data as of 2026-05-01 · targets 30, 50.5" in str(suite.header(uniform))
     assert "specnb-options" not in str(suite.index_table(uniform))
