@@ -7,16 +7,69 @@ keeps its traceback.
 from __future__ import annotations
 
 import argparse
+import codecs
 import json
 import os
 import signal
 import sys
 import threading
+import unicodedata
 
 from . import costs, names
 from .errors import SpecnbError, UsageError
 from .formats._rows import PERCENTILES
 from .spline import SEMANTICS
+
+
+#: What the terminal shows for specnb's own typography when it cannot show the character (a non-UTF-8 locale,
+#: e.g. ``LC_ALL=C``); any other character it cannot show loses its accents (``é`` → ``e``) or becomes ``?``.
+ASCII_FALLBACK = {"—": "-", "–": "-", "−": "-", "×": "x", "·": "-", "→": "->", "†": "+", "✓": "*", "…": "...",
+                  "≈": "~", "≤": "<=", "≥": ">=", "±": "+/-", "÷": "/", "§": "S", "µ": "u", "⁶": "^6", "⁹": "^9",
+                  "\u00a0": " ", "\u202f": " ", "‘": "'", "’": "'", "“": '"', "”": '"', "⏎": " "}
+
+
+def _ascii_fallback(exc: UnicodeEncodeError) -> tuple[bytes, int]:
+    """Codec error handler ``specnb.ascii``: ``ASCII_FALLBACK`` for what the terminal's encoding cannot show; the
+    bytes of a file name the locale could not decode (``surrogateescape``) are given back as they were."""
+    out = bytearray()
+    for ch in exc.object[exc.start:exc.end]:
+        if "\udc80" <= ch <= "\udcff":
+            out.append(ord(ch) - 0xDC00)
+            continue
+        plain = ASCII_FALLBACK.get(ch) or "".join(c for c in unicodedata.normalize("NFKD", ch) if c.isascii())
+        out += (plain or "?").encode("ascii")
+    return bytes(out), exc.end
+
+
+codecs.register_error("specnb.ascii", _ascii_fallback)
+
+
+def _utf8(stream) -> bool:
+    """Whether ``stream`` can show every character (its encoding is UTF-8)."""
+    try:
+        return codecs.lookup(getattr(stream, "encoding", None) or "ascii").name.startswith("utf")
+    except LookupError:
+        return False
+
+
+def _terminal_degrades() -> None:
+    """Where the terminal cannot show a character, print ``ASCII_FALLBACK`` instead of raising (the one place CLI
+    output is made safe: every ``print`` of the command goes through these streams)."""
+    for stream in (sys.stdout, sys.stderr):
+        if not _utf8(stream) and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="specnb.ascii")
+
+
+def _name(arg: str) -> str:
+    """A name given on the command line (model, GPU, ``--meta`` value) as the text the user typed: under a
+    non-UTF-8 locale Python keeps the bytes it could not decode as surrogates (PEP 383), which would never equal
+    the UTF-8 names read from the data. (File paths keep the locale's form: that is what opens the file.)"""
+    return os.fsencode(arg).decode("utf-8", "surrogateescape") if any("\udc80" <= c <= "\udcff" for c in arg) else arg
+
+
+def _print_json(value) -> None:
+    """``value`` as indented JSON: as is on a UTF-8 stream, else with ``\\u`` escapes (lossless, still JSON)."""
+    print(json.dumps(value, indent=1, ensure_ascii=not _utf8(sys.stdout)))
 
 
 def _key_values(items, what: str, *, numeric: bool) -> dict:
@@ -41,10 +94,10 @@ def _common(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("data and costing")
     g.add_argument("--data", action="append", metavar="PATH",
                    help="benchmark file or folder (repeatable); default: the bundled data/")
-    g.add_argument("--meta", action="append", metavar="KEY=VALUE",
+    g.add_argument("--meta", action="append", type=_name, metavar="KEY=VALUE",
                    help="configuration field for raw client results that their file names lack, "
                         "e.g. hardware=h200 (repeatable)")
-    g.add_argument("--model-alias", action="append", metavar="NAME=KEY",
+    g.add_argument("--model-alias", action="append", type=_name, metavar="NAME=KEY",
                    help="read model NAME (an id, path or display name; exact, case-insensitive) as model KEY, "
                         "e.g. my-r1-finetune=dsr1 (repeatable); see `specnb list --models`")
     g.add_argument("--semantics", default="specnb", choices=SEMANTICS,
@@ -53,8 +106,8 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help=f"bundled table ({', '.join(sorted(costs.bundled_tables()))}) or a CSV/YAML file")
     g.add_argument("--provider", default=costs.DEFAULT_PROVIDER, choices=costs.PROVIDERS)
     g.add_argument("--token-type", default="total", choices=costs.TOKEN_TYPES)
-    g.add_argument("--gpu-cost", action="append", metavar="GPU=USD", help="override one GPU's $/GPU-hour")
-    g.add_argument("--gpu-kw", action="append", metavar="GPU=KW", help="override one GPU's all-in kW")
+    g.add_argument("--gpu-cost", action="append", type=_name, metavar="GPU=USD", help="override one GPU's $/GPU-hour")
+    g.add_argument("--gpu-kw", action="append", type=_name, metavar="GPU=KW", help="override one GPU's all-in kW")
     rows = p.add_argument_group("which rows")
     rows.add_argument("--percentile", default="median", metavar="|".join(PERCENTILES),
                       help="latency percentile: interactivity is 1 / its TPOT, TTFT and E2E are read at it; points "
@@ -106,7 +159,7 @@ def cmd_list(args) -> int:
     if args.models:
         models = list_models(dataset)
         if args.format == "json":
-            print(json.dumps(models, indent=1, ensure_ascii=False))
+            _print_json(models)
             return 0
         _print_rows([["model", "label", "points", "ids in the data"]] + [
             [m["model"], m["label"] if m["known"] else "(not a dashboard key)", str(m["points"]),
@@ -117,7 +170,7 @@ def cmd_list(args) -> int:
     records = [{"model": r.model, "hardware": r.hardware, "precision": r.precision, "isl": int(r.isl),
                 "osl": int(r.osl), "points": dict(sorted(r.points.items()))} for r in configs.itertuples()]
     if args.format == "json":
-        print(json.dumps(records, indent=1))
+        _print_json(records)
         return 0
     if not records:
         print(f"no configurations with points for every arm{_scope(args)}; try --all")
@@ -190,7 +243,7 @@ def render_text(c) -> str:
 def cmd_compare(args) -> int:
     c = _compare(args, _dataset(args), strict=True)
     if args.format == "json":
-        print(json.dumps(c.to_dict(), indent=1, ensure_ascii=False))
+        _print_json(c.to_dict())
     else:
         sys.stdout.write(render_text(c))
     return 0
@@ -229,7 +282,7 @@ def parser() -> argparse.ArgumentParser:
     _common(pl)
     pl.add_argument("--format", default="text", choices=("text", "json"))
     pl.add_argument("--all", action="store_true", help="include configurations that lack an arm")
-    pl.add_argument("--arms", default="mtp,none", help="arms a configuration needs (default mtp,none)")
+    pl.add_argument("--arms", default="mtp,none", type=_name, help="arms a configuration needs (default mtp,none)")
     pl.add_argument("--models", action="store_true",
                     help="the model keys and labels instead: the dashboard's, then any other in the data, with "
                          "the ids read as each")
@@ -237,12 +290,12 @@ def parser() -> argparse.ArgumentParser:
 
     pc = sub.add_parser("compare", help="one configuration's comparison as a table or JSON")
     _common(pc)
-    pc.add_argument("--model", required=True)
-    pc.add_argument("--hardware", required=True)
-    pc.add_argument("--precision", required=True)
-    pc.add_argument("--sequence", required=True, help="e.g. 1k/1k, 1k/8k, 8k/1k")
+    pc.add_argument("--model", required=True, type=_name)
+    pc.add_argument("--hardware", required=True, type=_name)
+    pc.add_argument("--precision", required=True, type=_name)
+    pc.add_argument("--sequence", required=True, type=_name, help="e.g. 1k/1k, 1k/8k, 8k/1k")
     pc.add_argument("--targets", help="interactivities (tok/s/user), e.g. 30,50,80; default 25/50/75 %% of the band")
-    pc.add_argument("--arms", default="mtp,none", help="treatment first, baseline last (default mtp,none)")
+    pc.add_argument("--arms", default="mtp,none", type=_name, help="treatment first, baseline last (default mtp,none)")
     pc.add_argument("--format", default="text", choices=("text", "json"))
     pc.set_defaults(func=cmd_compare)
 
@@ -296,6 +349,7 @@ def main(argv=None) -> int:
 
 
 def _main(argv) -> int:
+    _terminal_degrades()
     args = parser().parse_args(argv)
     if args.version:
         from . import __version__

@@ -140,7 +140,7 @@ def render(name: str) -> str:
 
 def main() -> int:
     for name in NOTEBOOKS:
-        (ROOT / "notebooks" / name).write_text(render(name))
+        (ROOT / "notebooks" / name).write_text(render(name), encoding="utf-8")
     return 0
 
 
