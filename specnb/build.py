@@ -6,11 +6,12 @@
              data, read and hashed once, here. Workers execute and render it — one report in this process,
              more in local worker processes (``--jobs``), or on a Dask cluster (``--scheduler``,
              ``specnb.cluster``) — and send the files back as they finish.
-``write``    this process writes each report's files atomically, the state file last (it marks the report
-             complete), then ``suite.json`` and ``index.html`` (the summary notebook).
+``write``    this process writes each report's files as one (``specnb.atomic.write_files``), the state file
+             last (it marks the report complete), then ``suite.json`` and ``index.html`` (the summary notebook).
 
-A configuration that fails does not stop the others: its executed notebook is kept as ``failed.ipynb``,
-the index shows the error, and the command exits 1 naming it.
+A configuration that fails — its notebook raises or times out, its worker or kernel dies, its files cannot be
+written — does not stop the others: its executed notebook is kept as ``failed.ipynb``, its previous files stay,
+the index shows the error, and the command exits 1 naming it (RELIABILITY.md §4).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__, costs, names, resources
-from .atomic import write_bytes, write_text
+from .atomic import write_bytes, write_files, write_text
 from .errors import UsageError
 from .workers import (
     REPORT_NOTEBOOK,
@@ -51,7 +52,9 @@ NOTEBOOKS = resources.NOTEBOOKS
 SUMMARY_NOTEBOOK = resources.notebook("summary")
 FORMATS = ("html", "pdf", "json")
 STATE_FILE = ".build.json"
+SUITE_FILE = "suite.json"
 OUTPUT_FILES = {"html": ("report.html",), "pdf": ("report.pdf",), "json": ("comparison.json", "comparison.csv")}
+ORDER = ("report.html", "report.pdf", "comparison.json", "comparison.csv")
 INLINE_MAX = 6
 """Up to this many stale reports without PDF run in the build process when no ``--jobs`` is given: starting
 and warming two worker processes costs more than they save (BENCHMARKS.md, the incremental row)."""
@@ -81,6 +84,7 @@ class BuildOptions:
     force: bool = False
     progress: bool = True
     notebook: Path = REPORT_NOTEBOOK  # the report notebook (a user's own must keep the parameters cell)
+    timeout: float | None = None  # seconds a cell of a user's notebook may run (None: papermill's 600)
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,8 @@ class Job:
     digest: str
     outdir: Path
     stale: bool
+    options: dict  # the options it is built with, as the index shows them (report_options)
+    notebook: str | None = None  # a user's notebook as read (and hashed) by plan; None: specnb's own
 
 
 @dataclass
@@ -99,21 +105,33 @@ class BuildResult:
     skipped: list = field(default_factory=list)
     failed: list = field(default_factory=list)  # (slug, message)
     index_written: bool = False
+    index_error: str | None = None  # why index.html could not be written (the previous one is kept)
     seconds: float = 0.0
 
 
 # ------------------------------------------------------------------------------------------------ plan
 
 
-def _code_digest() -> str:
-    """Hash of specnb's own code, templates, tables and notebooks: a code change rebuilds reports."""
-    h = hashlib.sha256()
-    pkg = resources.PACKAGE
-    files = sorted(p for p in pkg.rglob("*") if p.is_file() and p.suffix in (".py", ".j2", ".json", ".css", ".csv")
-                   and "__pycache__" not in p.parts and resources.IN_WHEEL not in p.parents)
-    files += sorted(NOTEBOOKS.glob("*.ipynb"))
-    for p in files:
-        h.update(p.name.encode())
+SHAPERS = ("altair", "vl-convert-python", "nbconvert", "weasyprint", "papermill", "pandas", "numpy", "scipy")
+"""Libraries whose version can change a report's bytes or numbers: an upgrade rebuilds reports."""
+
+
+def _code_digest(package: Path = resources.PACKAGE, notebooks: Path = NOTEBOOKS) -> str:
+    """Hash of specnb's own files (code, templates, scripts, tables), its notebooks, and the versions of Python
+    and of the libraries that shape a report: a change to any of them rebuilds every report it touches."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    h = hashlib.sha256(platform.python_version().encode())
+    for name in SHAPERS:
+        try:
+            h.update(f"{name}={version(name)}".encode())
+        except PackageNotFoundError:
+            h.update(f"{name}: none".encode())
+    files = sorted(p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+                   and p.suffix != ".pyc" and package / "_bundled" not in p.parents)
+    for name, p in [*((f.relative_to(package).as_posix(), f) for f in files),
+                    *((f"notebooks/{f.name}", f) for f in sorted(notebooks.glob("*.ipynb")))]:
+        h.update(name.encode())
         h.update(p.read_bytes())
     return h.hexdigest()
 
@@ -176,6 +194,23 @@ def notebook_params(opts: BuildOptions, cfg: dict) -> dict:
     }
 
 
+OPTION_KEYS = ("cost_table", "provider", "token_type", "semantics", "percentile", "as_of", "targets", "gpu_cost",
+               "gpu_kw")
+
+
+def report_options(params: dict, cost_digest: str) -> dict:
+    """The options a report was built with, as its suite entry keeps them: a partial rebuild (``--only``) may
+    use other options than the rest of the suite, and the index shows each report's own. A cost table file
+    is named with its hash's start: the same name edited in between is another table."""
+    table = Path(params["cost_table"])
+    return {"cost_table": f"{table.name} ({cost_digest[:8]})" if table.is_absolute() else table.name,
+            "provider": params["provider"],
+            "token_type": params["token_type"], "semantics": params["semantics"], "percentile": params["percentile"],
+            "as_of": params["as_of"], "targets": params["targets"],
+            "gpu_cost": next(iter(params["gpu_cost"].values()), None),
+            "gpu_kw": next(iter(params["gpu_kw"].values()), None)}
+
+
 def papermill_cli_args(params: dict) -> list[str]:
     """A report's parameters as papermill CLI arguments (``-r`` for strings, one ``-y`` YAML for the rest):
     ``papermill notebooks/report.ipynb out.ipynb <these>`` reproduces that report outside specnb."""
@@ -195,11 +230,31 @@ def read_state(outdir: Path) -> dict:
         return {}
 
 
-def is_fresh(outdir: Path, digest: str, formats: tuple) -> bool:
+def current_files(outdir: Path, digest: str) -> list[str]:
+    """The report's files on disk that were built from the inputs ``digest`` names."""
     state = read_state(outdir)
     if state.get("digest") != digest or state.get("status") != "ok":
-        return False
-    return all((outdir / f).is_file() for fmt in formats for f in OUTPUT_FILES[fmt])
+        return []
+    return [f for f in state.get("entry", {}).get("files", []) if (outdir / f).is_file()]
+
+
+def is_fresh(outdir: Path, digest: str, formats: tuple) -> bool:
+    have = current_files(outdir, digest)
+    return all(f in have for fmt in formats for f in OUTPUT_FILES[fmt])
+
+
+def read_notebook(path: Path) -> bytes:
+    """A ``--notebook``'s bytes, read once: the plan hashes them and the tasks carry them."""
+    try:
+        blob = path.read_bytes()
+        json.loads(blob.decode("utf-8"))
+    except OSError as exc:
+        msg = f"--notebook {path}: {'no such notebook' if isinstance(exc, FileNotFoundError) else exc.strerror}"
+        raise UsageError(msg) from None
+    except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError alike
+        msg = f"--notebook {path}: not a Jupyter notebook ({exc})"
+        raise UsageError(msg) from None
+    return blob
 
 
 def plan(opts: BuildOptions, dataset: Dataset | None = None) -> tuple[Dataset, list[Job]]:
@@ -221,20 +276,20 @@ def plan(opts: BuildOptions, dataset: Dataset | None = None) -> tuple[Dataset, l
                "the given data; see `specnb list --all` with the same --as-of and --percentile")
         raise UsageError(msg)
     slugs = select(sorted(by_slug), opts.only)
-    notebook = Path(opts.notebook)
-    if not notebook.is_file():
-        msg = f"--notebook {notebook}: no such notebook"
-        raise UsageError(msg)
-    base = {"code": _code_digest(), "notebook": hashlib.sha256(notebook.read_bytes()).hexdigest(),
-            "data": sorted(f.sha256 for f in dataset.files),
-            "cost": _cost_digest(opts.cost_table), "formats": list(opts.formats)}
+    notebook = read_notebook(Path(opts.notebook))
+    text = None if own_notebook(opts) else notebook.decode("utf-8")
+    # the formats are not hashed: each report's state lists its files, so a build of other formats keeps
+    # the files of the same inputs and removes those of others
+    base = {"code": _code_digest(), "notebook": hashlib.sha256(notebook).hexdigest(),
+            "data": sorted(f.sha256 for f in dataset.files), "cost": _cost_digest(opts.cost_table)}
     jobs = []
     for slug in slugs:
         params = notebook_params(opts, by_slug[slug])
         digest = hashlib.sha256(json.dumps({**base, "params": params}, sort_keys=True).encode()).hexdigest()
         outdir = Path(opts.out) / slug
         stale = opts.force or not is_fresh(outdir, digest, opts.formats)
-        jobs.append(Job(slug, by_slug[slug], params, digest, outdir, stale))
+        options = report_options(params, base["cost"])
+        jobs.append(Job(slug, by_slug[slug], params, digest, outdir, stale, options, text))
     return dataset, jobs
 
 
@@ -266,10 +321,10 @@ def rows_of(dataset: Dataset):
 
 def tasks_for(opts: BuildOptions, stale: list[Job], dataset: Dataset, meta: dict):
     """The stale jobs as tasks, made one at a time as workers take them."""
-    notebook = None if own_notebook(opts) else Path(opts.notebook).read_text(encoding="utf-8")
     rows = rows_of(dataset)
     for job in stale:
-        yield Task(job.slug, {**job.params, "run_metadata": meta}, rows(job.config), tuple(opts.formats), notebook)
+        yield Task(job.slug, {**job.params, "run_metadata": meta}, rows(job.config), tuple(opts.formats),
+                   job.notebook, opts.timeout)
 
 
 def inline(opts: BuildOptions, reports: int) -> bool:
@@ -281,8 +336,6 @@ def inline(opts: BuildOptions, reports: int) -> bool:
 def open_pool(opts: BuildOptions, reports: int):
     """Where the reports run: a Dask cluster (``--scheduler``), this process (see ``inline``), or local worker
     processes, warming up as they start."""
-    from . import workers
-
     renders = tuple(f for f in opts.formats if f in ("html", "pdf"))
     size = opts.jobs or os.cpu_count() or 1
     if opts.scheduler:
@@ -290,40 +343,49 @@ def open_pool(opts: BuildOptions, reports: int):
 
         return DaskPool(opts.scheduler, size, renders)
     if inline(opts, reports):
-        return workers.InlinePool(renders)
-    return workers.LocalPool(min(size, reports), renders)
+        return InlinePool(renders)
+    return LocalPool(min(size, reports), renders)
+
+
+def _state(job: Job, entry: dict) -> bytes:
+    return (json.dumps({"digest": job.digest, "status": entry["status"], "entry": entry}, indent=1, sort_keys=True)
+            + "\n").encode()
 
 
 def write_outputs(job: Job, rendered: Rendered) -> dict:
-    """Write a report's files atomically, the state file last; returns its suite entry."""
-    for name, blob in rendered.files.items():
-        write_bytes(job.outdir / name, blob)
-    failed_nb = job.outdir / "failed.ipynb"
-    if failed_nb.exists():
-        failed_nb.unlink()
-    entry = ok_entry(job, rendered.summary, rendered.files)
-    write_text(job.outdir / STATE_FILE, json.dumps({"digest": job.digest, "status": "ok", "entry": entry},
-                                                   indent=1, sort_keys=True) + "\n")
+    """Write a report's files as one, its state file last, and return its suite entry. A file left by an
+    earlier build (another format) is kept and listed when it was built from the same inputs, else removed."""
+    kept = [f for f in current_files(job.outdir, job.digest) if f not in rendered.files]
+    entry = {"slug": job.slug, "config": job.config, "status": "ok",
+             "files": sorted([*rendered.files, *kept], key=ORDER.index), "options": job.options,
+             **{k: rendered.summary.get(k, d) for k, d in (("headline", ""), ("engines_differ", False), ("mid", None),
+                                                           ("crossovers", []))}}
+    write_files({**{job.outdir / n: blob for n, blob in rendered.files.items()},
+                 job.outdir / STATE_FILE: _state(job, entry)})
+    _remove(job.outdir, [f for f in (*ORDER, "failed.ipynb") if f not in entry["files"]])
     return entry
 
 
-def ok_entry(job: Job, summary: dict, files) -> dict:
-    """A built report's suite entry (``summary``: the notebook's summary output)."""
-    order = ["report.html", "report.pdf", "comparison.json", "comparison.csv"]
-    return {"slug": job.slug, "config": job.config, "status": "ok", "files": sorted(files, key=order.index),
-            "headline": summary.get("headline", ""), "engines_differ": summary.get("engines_differ", False),
-            "mid": summary.get("mid"), "crossovers": summary.get("crossovers", [])}
+def _remove(outdir: Path, files) -> None:
+    for name in files:
+        try:
+            (outdir / name).unlink(missing_ok=True)
+        except OSError:
+            pass  # never listed: the state file names the report's files
 
 
 def failure_entry(job: Job, error: str, notebook: str | None = None) -> dict:
-    """Record a failed configuration: keep its executed notebook, forget its state so it retries."""
-    if notebook is not None:
-        write_text(job.outdir / "failed.ipynb", notebook)
+    """Record a failed configuration: keep its executed notebook and its previous files; its state says
+    "error", which is never fresh, so the next build retries it (the index shows it meanwhile)."""
     entry = {"slug": job.slug, "config": job.config, "status": "error", "error": error, "files": [],
-             "failed_notebook": notebook is not None}
-    # status "error" is never fresh, so the next build retries it; the index keeps showing it meanwhile
-    write_text(job.outdir / STATE_FILE, json.dumps({"digest": job.digest, "status": "error", "entry": entry},
-                                                   indent=1, sort_keys=True) + "\n")
+             "failed_notebook": notebook is not None, "options": job.options}
+    files = {job.outdir / "failed.ipynb": notebook.encode()} if notebook is not None else {}
+    try:
+        write_files({**files, job.outdir / STATE_FILE: _state(job, entry)})
+    except OSError:  # e.g. a full disk: the failure is still listed, and the previous state and files stay
+        entry["failed_notebook"] = False
+    if notebook is None:
+        _remove(job.outdir, ["failed.ipynb"])
     return entry
 
 
@@ -333,10 +395,36 @@ def record(job: Job, outcome) -> dict:
         try:
             return write_outputs(job, outcome)
         except OSError as exc:
-            return failure_entry(job, error_line(exc))
+            return failure_entry(job, os_error(exc))
     if isinstance(outcome, Failed):
         return failure_entry(job, outcome.error, outcome.notebook)
     return failure_entry(job, error_line(outcome))
+
+
+def os_error(exc: OSError) -> str:
+    return f"cannot write {exc.filename}: {exc.strerror or exc}" if exc.filename else error_line(exc)
+
+
+def check_out(out: Path) -> None:
+    """Fail before any work, naming the path and the cause, when ``--out`` cannot take the reports: a file
+    in its place, a read-only file system, no permission, no space left."""
+    for found in (out, *out.parents):
+        if found.is_symlink() and not found.exists():  # dangling, or a loop
+            msg = (f"--out {out}: {'it' if found == out else found} is a symbolic link to "
+                   f"{os.readlink(found)}, which leads to no folder; give a folder for the reports")
+            raise UsageError(msg)
+        if found.exists():
+            break
+    if not found.is_dir():
+        msg = f"--out {out}: {'it' if found == out else found} is a file, not a folder; give a folder for the reports"
+        raise UsageError(msg)
+    probe = out / ".specnb-write-test"
+    try:
+        write_bytes(probe, bytes(65536))
+        probe.unlink()
+    except OSError as exc:
+        msg = f"--out {out}: cannot write there ({exc.strerror or exc})"
+        raise UsageError(msg) from None
 
 
 def _progress(total: int, enabled: bool):
@@ -363,50 +451,41 @@ class Timings:
 
 
 def run_build(opts: BuildOptions, *, dataset: Dataset | None = None) -> BuildResult:
-    """Build the suite described by ``opts``; see the module docstring."""
-    started = time.perf_counter()
-    timings = Timings()
+    """Build the suite described by ``opts``; see the module docstring. Interrupted (Ctrl-C, SIGTERM, SIGHUP:
+    ``KeyboardInterrupt``), it ends every worker before it lets the interruption through."""
+    started, timings, result = time.perf_counter(), Timings(), BuildResult()
     block_slow_imports()
     out = Path(opts.out)
+    check_out(out)
     # A first build surely runs its reports: start the workers now, to warm up while the data loads.
     # Otherwise they start once the plan knows how many reports are stale.
-    early = None
-    if opts.force or not (out / "suite.json").exists():
-        early = open_pool(opts, named(opts.only) or sys.maxsize)
+    pool = open_pool(opts, named(opts.only) or sys.maxsize) if opts.force or not (out / SUITE_FILE).exists() \
+        else None
+    bar = warming = None
     try:
         dataset, jobs = plan(opts, dataset)
-    except BaseException:
-        if early is not None:
-            early.abort()
-        raise
-    timings.mark("plan")
-    result = BuildResult()
-    out.mkdir(parents=True, exist_ok=True)
-    stale = [j for j in jobs if j.stale]
-    result.skipped = [j.slug for j in jobs if not j.stale]
-    entries = {j.slug: read_state(j.outdir).get("entry") for j in jobs if not j.stale}
-    meta = run_metadata() if stale or not (out / "index.html").exists() else {}
-    pool = early
-    if isinstance(pool, LocalPool) and inline(opts, len(stale)):
-        pool.abort()
-        pool = None
-    if pool is None and stale:
-        pool = open_pool(opts, len(stale))
-    bar = _progress(len(stale), opts.progress)
-    warming = None
-    if pool is not None and not isinstance(pool, InlinePool):  # the index runs here: its imports meanwhile
-        warming = threading.Thread(target=warm_up, args=(("html",),), daemon=True)
-        warming.start()
-    try:
+        timings.mark("plan")
+        stale = [j for j in jobs if j.stale]
+        result.skipped = [j.slug for j in jobs if not j.stale]
+        entries = {j.slug: read_state(j.outdir).get("entry") for j in jobs if not j.stale}
+        meta = run_metadata() if stale or not (out / "index.html").exists() else {}
+        if isinstance(pool, LocalPool) and inline(opts, len(stale)):
+            pool.abort()
+            pool = None
+        if pool is None and stale:
+            pool = open_pool(opts, len(stale))
+        if pool is not None and not isinstance(pool, InlinePool):  # the index runs here: its imports meanwhile
+            warming = threading.Thread(target=warm_up, args=(("html",),), daemon=True)
+            warming.start()
+        bar = _progress(len(stale), opts.progress)
+        by_slug = {j.slug: j for j in stale}
+        for task, outcome in pool.map(tasks_for(opts, stale, dataset, meta)) if stale else ():
+            entries[task.slug] = record(by_slug[task.slug], outcome)
+            (result.built if entries[task.slug]["status"] == "ok" else result.failed).append(task.slug)
+            if bar:
+                bar.set_postfix_str(task.slug, refresh=False)
+                bar.update(1)
         if stale:
-            by_slug = {j.slug: j for j in stale}
-            for task, outcome in pool.map(tasks_for(opts, stale, dataset, meta)):
-                job = by_slug[task.slug]
-                entries[job.slug] = record(job, outcome)
-                (result.built if entries[job.slug]["status"] == "ok" else result.failed).append(job.slug)
-                if bar:
-                    bar.set_postfix_str(job.slug, refresh=False)
-                    bar.update(1)
             timings.mark(f"execute + render {len(stale)} report(s) ({type(pool).__name__})")
         if pool is not None:
             pool, idle = None, pool
@@ -418,17 +497,38 @@ def run_build(opts: BuildOptions, *, dataset: Dataset | None = None) -> BuildRes
     finally:
         if bar:
             bar.close()
-    result.failed = sorted((s, entries[s]["error"]) for s in result.failed)
-    result.built.sort()
+    # a report whose files a --notebook (or anyone) removed meanwhile is a failure, here as in the index
+    gone = {s: on_disk(out / s, e) for s, e in entries.items() if e and e["status"] == "ok"}
+    entries.update(gone)
+    result.failed += [s for s, e in gone.items() if e["status"] != "ok"]
+    result.failed = sorted((s, entries[s]["error"]) for s in set(result.failed))
+    result.built = sorted(s for s in result.built if entries[s]["status"] == "ok")
+    result.skipped = [s for s in result.skipped if entries[s]["status"] == "ok"]
     if warming is not None:  # two threads importing jupyter_client at once can meet it half-initialized
         warming.join()
-    result.index_written = write_index(opts, entries, meta, dataset)
+    try:
+        result.index_written = write_index(opts, entries, meta, dataset, rebuilt=bool(stale))
+    except Exception as exc:  # noqa: BLE001 - e.g. a full disk: the reports are written, the old index stays
+        why = os_error(exc) if isinstance(exc, OSError) else error_line(exc)
+        result.index_error = f"the index was not written ({why}); the previous index.html is kept"
     timings.mark("index")
     result.seconds = time.perf_counter() - started
     return result
 
 
 # ----------------------------------------------------------------------------------------------- index
+
+
+def on_disk(folder: Path, entry: dict) -> dict:
+    """``entry`` as its files on disk now are: a report whose files were removed after it was built (by a
+    ``--notebook``, by hand) is listed as failed, never linked; the next build rebuilds it."""
+    missing = [f for f in entry.get("files", []) if not (folder / f).is_file()]
+    if missing:
+        return {**entry, "status": "error", "files": [], "failed_notebook": False,
+                "error": f"{', '.join(missing)} removed after it was built; the next build rebuilds it"}
+    if entry.get("failed_notebook") and not (folder / "failed.ipynb").is_file():
+        return {**entry, "failed_notebook": False}
+    return entry
 
 
 def all_entries(out: Path, dataset: Dataset, entries: dict) -> list[dict]:
@@ -441,37 +541,53 @@ def all_entries(out: Path, dataset: Dataset, entries: dict) -> list[dict]:
         slug = Config(r.model, r.hardware, r.precision, int(r.isl), int(r.osl)).slug
         entry = entries.get(slug) or read_state(out / slug).get("entry")
         if entry:
-            merged.append(entry)
+            merged.append(on_disk(out / slug, entry))
     return sorted(merged, key=lambda e: e["slug"])
 
 
 def suite_document(opts: BuildOptions, entries: dict, dataset: Dataset) -> dict:
-    return {"schema": "specnb.suite/1",
-            "options": {"cost_table": opts.cost_table if not Path(opts.cost_table).is_file()
-                        else Path(opts.cost_table).name, "provider": opts.provider,
-                        "token_type": opts.token_type, "semantics": opts.semantics,
-                        "percentile": opts.percentile, "as_of": opts.as_of,
-                        "targets": list(opts.targets) if opts.targets else None, "formats": list(opts.formats)},
+    """``suite.json``: the data, every entry, and the options the entries share; ``mixed_options`` names
+    those they do not (each entry keeps its own)."""
+    listed = all_entries(Path(opts.out), dataset, entries)
+    options, mixed = {}, []
+    for key in OPTION_KEYS if listed else ():
+        values = {json.dumps(e.get("options", {}).get(key, "?")) for e in listed}
+        if len(values) == 1:
+            options[key] = json.loads(values.pop())
+        else:
+            mixed.append(key)
+    return {"schema": "specnb.suite/1", "options": {**options, "formats": list(opts.formats)}, "mixed_options": mixed,
             "data": [{"path": f.path, "format": f.format, "rows": f.rows, "sha256": f.sha256} for f in dataset.files],
-            "entries": all_entries(Path(opts.out), dataset, entries)}
+            "entries": listed}
 
 
-def write_index(opts: BuildOptions, entries: dict, meta: dict, dataset: Dataset) -> bool:
-    """Write ``suite.json`` and, when it changed (or is missing), ``index.html`` from the summary notebook,
-    executed in this process (it reads the output folder, which lives here)."""
+def write_index(opts: BuildOptions, entries: dict, meta: dict, dataset: Dataset, *, rebuilt: bool) -> bool:
+    """Write ``suite.json`` and ``index.html`` (the summary notebook, executed in this process: it reads the
+    output folder, which lives here) when a report was (re)built or failed, the suite changed, or the index is
+    missing. If the index cannot be written, the previous ``suite.json`` is put back: the two always agree."""
     out = Path(opts.out)
-    doc = suite_document(opts, entries, dataset)
-    text = json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
-    index = out / "index.html"
-    previous = (out / "suite.json").read_text(encoding="utf-8") if (out / "suite.json").exists() else None
-    if previous == text and index.exists() and not opts.force:
+    text = json.dumps(suite_document(opts, entries, dataset), indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    index, suite_file = out / "index.html", out / SUITE_FILE
+    try:
+        previous = suite_file.read_text(encoding="utf-8")
+    except OSError:
+        previous = None
+    if not (rebuilt or opts.force) and previous == text and index.exists():
         return False
-    write_text(out / "suite.json", text)
-    from . import export, inprocess, workers
+    write_text(suite_file, text)
+    try:
+        from . import export, inprocess, workers
 
-    params = {"reports_dir": str(out.resolve()), "run_metadata": meta or run_metadata()}
-    nb = inprocess.execute(SUMMARY_NOTEBOOK, params)
-    write_text(index, export.export_html(workers.stable_cell_ids(nb)))
+        params = {"reports_dir": str(out.resolve()), "run_metadata": meta or run_metadata()}
+        nb = inprocess.execute(SUMMARY_NOTEBOOK, params)
+        write_text(index, export.export_html(workers.stable_cell_ids(nb)))
+    except BaseException:
+        if previous is not None:
+            try:
+                write_text(suite_file, previous)
+            except OSError:
+                pass
+        raise
     return True
 
 
@@ -493,6 +609,8 @@ def add_build_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force", action="store_true", help="rebuild even what is up to date")
     p.add_argument("--notebook", default=str(REPORT_NOTEBOOK), metavar="IPYNB",
                    help="report notebook to execute per configuration (default: notebooks/report.ipynb)")
+    p.add_argument("--timeout", type=float, metavar="SECONDS",
+                   help="seconds one cell of a --notebook may run before its report fails (default 600)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -506,8 +624,14 @@ def options_from_args(args, *, meta: dict, gpu_cost: dict, gpu_kw: dict) -> Buil
 
         targets = tuple(parse_targets(args.targets))
     only = tuple(p for item in (args.only or []) for p in item.split(",") if p.strip())
+    if not args.out.strip():
+        msg = "--out is empty; give a folder for the reports"
+        raise UsageError(msg)
     if args.jobs < 0:
         msg = "--jobs must be 0 (one per CPU) or more"
+        raise UsageError(msg)
+    if args.timeout is not None and not 0 < args.timeout < float("inf"):
+        msg = f"--timeout {args.timeout:g}: give the seconds a cell may run, more than 0"
         raise UsageError(msg)
     return BuildOptions(
         data=tuple(args.data or ()), meta=meta, model_aliases=names.clean_model_aliases(args.model_alias),
@@ -515,7 +639,7 @@ def options_from_args(args, *, meta: dict, gpu_cost: dict, gpu_kw: dict) -> Buil
         cost_table=args.cost_table, provider=args.provider, token_type=args.token_type, semantics=args.semantics,
         percentile=check_percentile(args.percentile), as_of=parse_as_of(args.as_of),
         gpu_cost=gpu_cost, gpu_kw=gpu_kw, force=args.force, progress=not args.no_progress,
-        notebook=Path(args.notebook), scheduler=args.scheduler)
+        notebook=Path(args.notebook), scheduler=args.scheduler, timeout=args.timeout)
 
 
 def run_build_command(args, **parsed) -> int:
@@ -526,14 +650,15 @@ def run_build_command(args, **parsed) -> int:
     if not result.built and not result.failed:
         note = " (index refreshed)" if result.index_written else ""
         print(f"Nothing to rebuild: {len(result.skipped)} report(s) up to date in {out}/{note}.")
-        return 0
-    print(f"Built {len(result.built)}, up to date {len(result.skipped)}, failed {len(result.failed)} "
-          f"in {result.seconds:.1f} s → {out / 'index.html'}")
+    else:
+        print(f"Built {len(result.built)}, up to date {len(result.skipped)}, failed {len(result.failed)} "
+              f"in {result.seconds:.1f} s → {out / 'index.html'}{' (not updated)' if result.index_error else ''}")
+    for slug, message in result.failed:
+        print(f"  FAILED {slug}: {message}", file=sys.stderr)
     if result.failed:
-        for slug, message in result.failed:
-            print(f"  FAILED {slug}: {message}", file=sys.stderr)
         print(f"specnb: error: {len(result.failed)} configuration(s) failed: "
               f"{', '.join(s for s, _ in result.failed)}", file=sys.stderr)
-        return 1
-    return 0
+    if result.index_error:
+        print(f"specnb: error: {result.index_error}", file=sys.stderr)
+    return 1 if result.failed or result.index_error else 0
 

@@ -10,7 +10,9 @@ import argparse
 import codecs
 import json
 import os
+import signal
 import sys
+import threading
 import unicodedata
 
 from . import costs, names
@@ -316,7 +318,37 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised where Ctrl-C's ``KeyboardInterrupt`` would be: the same clean-up runs."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _terminate(signum, frame):
+    for sig in (signal.SIGTERM, signal.SIGHUP):  # a second one ends the process at once (children follow it)
+        signal.signal(sig, signal.SIG_DFL)
+    raise Terminated(signum)
+
+
+STOPPED = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated (SIGTERM)", signal.SIGHUP: "hung up (SIGHUP)"}
+
+
 def main(argv=None) -> int:
+    """Run the command; SIGTERM and SIGHUP (a closed terminal, `timeout`, a cancelled CI job) stop it as Ctrl-C
+    does, with one line and exit code 128 + the signal's number."""
+    if threading.current_thread() is not threading.main_thread():  # signal handlers belong to the main thread
+        return _main(argv)
+    saved = {sig: signal.signal(sig, _terminate) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        return _main(argv)
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+
+
+def _main(argv) -> int:
     _terminal_degrades()
     args = parser().parse_args(argv)
     if args.version:
@@ -333,9 +365,14 @@ def main(argv=None) -> int:
         return 2
     except BrokenPipeError:  # e.g. `specnb list | head`
         return 0
-    except KeyboardInterrupt:
-        print("specnb: interrupted; reports already written are complete (rerun to finish)", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        signum = getattr(exc, "signum", signal.SIGINT)
+        try:  # after SIGHUP the terminal may be gone
+            print(f"specnb: {STOPPED[signum]}; reports already written are complete (rerun to finish)",
+                  file=sys.stderr)
+        except OSError:
+            pass
+        return 128 + signum
 
 
 def run() -> None:

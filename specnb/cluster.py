@@ -5,7 +5,8 @@ worker warms up once as it joins (a worker plugin: imports, exporters, vl-conver
 carries its configuration's rows, so the data files are read once, by the build process, and no worker
 needs them (or receives the whole data). Results come back as they finish and the build process writes
 them; a worker that dies mid-task costs nothing written: Dask runs the task again elsewhere, and after
-repeated deaths (``distributed.scheduler.allowed-failures``) the report is recorded as failed.
+repeated deaths (``distributed.scheduler.allowed-failures``) the report is recorded as failed ("the Dask
+workers running it died"). A ``local`` cluster's workers end with the build process (Dask's own parent watch).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from . import workers
 from .errors import MissingDependencyError, UsageError
 
 try:
-    from distributed import Client, LocalCluster, WorkerPlugin, as_completed
+    from distributed import Client, KilledWorker, LocalCluster, WorkerPlugin, as_completed
 except ImportError as exc:  # pragma: no cover - depends on the environment
     msg = "--scheduler needs Dask's 'distributed' package, which is not installed; run: pip install 'specnb[dask]'"
     raise MissingDependencyError(msg) from exc
@@ -51,9 +52,12 @@ def connect(address: str, size: int):
             n = int(count) if count else size
             if n < 1:
                 raise ValueError(count)
-            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                                   silence_logs=logging.ERROR)
-            return Client(cluster), cluster
+            cluster = start_local(n)
+            try:
+                return Client(cluster), cluster
+            except BaseException:
+                quietly_close(cluster)
+                raise
         if os.path.isfile(address):
             return Client(scheduler_file=address, timeout="20s"), None
         return Client(address, timeout="20s"), None
@@ -66,13 +70,44 @@ def connect(address: str, size: int):
         raise UsageError(msg) from None
 
 
+def start_local(n: int):
+    """A ``LocalCluster`` of ``n`` one-thread workers, started in a thread of its own: a build interrupted
+    meanwhile (Ctrl-C, SIGTERM) waits for it to be up, closes it and then stops (a half-started cluster cannot
+    be closed: Dask prints tracebacks as the process exits)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    starter = ThreadPoolExecutor(1, thread_name_prefix="specnb-cluster-start")
+    future = starter.submit(LocalCluster, n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                            silence_logs=logging.ERROR)
+    starter.shutdown(wait=False)
+    try:
+        return future.result()
+    except KeyboardInterrupt:
+        quietly_close(future.result())
+        raise
+
+
+def quietly_close(*parts) -> None:
+    """Close a client and cluster the build abandons (interrupted, failed); what Dask logs about the work it
+    was doing meanwhile (broadcasts cut, futures never read) is no news to the user."""
+    for name in ("distributed", "asyncio"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    for part in parts:
+        if part is not None:
+            part.close()
+
+
 class DaskPool:
     """Runs tasks on a Dask cluster, a few per worker in flight at a time (the rest wait in the build
     process, so neither side holds the whole suite)."""
 
     def __init__(self, address: str, size: int, formats: tuple = ()):
         self.client, self.cluster = connect(address, size)
-        self.client.register_plugin(WarmUp(formats), name=WarmUp.name)
+        try:
+            self.client.register_plugin(WarmUp(formats), name=WarmUp.name)
+        except BaseException:
+            self.abort()
+            raise
 
     def map(self, tasks):
         """Yield ``(task, Rendered | Failed | exception)`` as tasks finish."""
@@ -94,7 +129,9 @@ class DaskPool:
             task = running.pop(future)
             try:
                 outcome = future.result()
-            except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker: that report failed, not the build
+            except KilledWorker:
+                outcome = workers.died("the Dask worker running it", None, " each time it was tried")
+            except Exception as exc:  # noqa: BLE001 - that report failed, not the build
                 outcome = exc
             future.release()
             yield task, outcome
@@ -105,4 +142,5 @@ class DaskPool:
         if self.cluster is not None:
             self.cluster.close()
 
-    abort = close
+    def abort(self) -> None:
+        quietly_close(self.client, self.cluster)

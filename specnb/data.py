@@ -160,14 +160,25 @@ def display_path(path: Path) -> str:
     return os.fsencode(shown).decode("utf-8", "replace")
 
 
+def built_by_specnb(path: Path, root: Path) -> bool:
+    """Whether ``path`` (under the folder ``root``) is ``specnb build``'s output: any file of a report folder
+    (it holds ``.build.json``) or a suite's ``suite.json``. ``--data .`` never reads back the reports built into
+    ``.`` or ``./reports``."""
+    if any((root / d / ".build.json").is_file() for d in path.relative_to(root).parents):
+        return True
+    return path.name == "suite.json" and b'"schema": "specnb.suite/' in path.read_bytes()
+
+
 def expand_paths(paths) -> list[Path]:
-    """Files as given, plus every ``*.json``/``*.csv`` under given folders, in sorted order."""
+    """Files as given, plus every ``*.json``/``*.csv`` under given folders, in sorted order, but for
+    hidden ones and those ``specnb build`` wrote."""
     files: list[Path] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
             found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in (".json", ".csv")
-                           and not any(part.startswith(".") for part in p.relative_to(path).parts))
+                           and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                           and not built_by_specnb(p, path))
             if not found:
                 msg = f"{path}: folder holds no benchmark files (*.json, *.csv)"
                 raise FormatError(msg)

@@ -24,7 +24,8 @@ SUITE_FILE = "suite.json"
 class Suite:
     root: Path
     entries: tuple  # dicts from suite.json, with "comparison" (dict or None) attached
-    options: dict
+    options: dict  # the options every report was built with
+    mixed: tuple = ()  # options that differ between reports (each entry's "options" has its own)
 
 
 def _e(text) -> str:
@@ -37,13 +38,12 @@ def load_suite(reports_dir) -> Suite:
     entries = []
     for entry in doc.get("entries", []):
         comp = None
-        path = root / entry["slug"] / "comparison.json"
-        if entry.get("status") == "ok" and path.exists():
-            comp = json.loads(path.read_text(encoding="utf-8"))
+        if entry.get("status") == "ok" and "comparison.json" in entry.get("files", []):  # its own, never a stale one
+            comp = json.loads((root / entry["slug"] / "comparison.json").read_text(encoding="utf-8"))
         elif entry.get("status") == "ok" and entry.get("mid") is not None:  # built without comparison.json
             comp = {"targets": [entry["mid"]], "crossovers": entry.get("crossovers", [])}
         entries.append({**entry, "comparison": comp})
-    return Suite(root, tuple(entries), doc.get("options", {}))
+    return Suite(root, tuple(entries), doc.get("options", {}), tuple(doc.get("mixed_options", ())))
 
 
 def mid_target(comp: dict) -> dict | None:
@@ -81,16 +81,31 @@ LEGEND = (f"{fmt.THIN_MARK} thin data: at mid-band one arm's value is read betwe
           "is dropped.")
 
 
+OPTION_WORDS = {  # how the index names each build option's value (None: the default, said only when mixed)
+    "cost_table": lambda v: f"cost table {v}", "provider": str, "token_type": lambda v: f"{v} tokens",
+    "semantics": lambda v: f"{v} semantics", "percentile": lambda v: f"{v} latencies",
+    "as_of": lambda v: f"data as of {v}" if v else "latest data",
+    "targets": lambda v: f"targets {', '.join(f'{t:g}' for t in v)}" if v else "targets at 25/50/75 % of the band",
+    "gpu_cost": lambda v: f"${v:g}/GPU-h (--gpu-cost)" if v is not None else "the table's $/GPU-h",
+    "gpu_kw": lambda v: f"{v:g} kW/GPU (--gpu-kw)" if v is not None else "the table's kW/GPU",
+}
+QUIET = {"percentile": "median", "as_of": None, "targets": None, "gpu_cost": None, "gpu_kw": None}
+"""Values the header leaves unsaid when every report has them."""
+
+
+def option_words(options: dict, keys) -> list[str]:
+    """``options``' values for ``keys``, in words (a report built before options were recorded: "?")."""
+    return [OPTION_WORDS[k](options[k]) if k in options else f"{k.replace('_', ' ')} ?" for k in keys]
+
+
 def header(s: Suite) -> Fragment:
     ok = sum(e["status"] == "ok" for e in s.entries)
     failed = [e for e in s.entries if e["status"] != "ok"]
-    opts = s.options
-    desc = (f"{ok} report{'s' if ok != 1 else ''} built"
-            + (f", {len(failed)} failed" if failed else "")
-            + f" · cost table {opts.get('cost_table', '?')}, {opts.get('provider', '?')}, "
-              f"{opts.get('token_type', '?')} tokens · {opts.get('semantics', '?')} semantics"
-            + (f" · {opts['percentile']} latencies" if opts.get("percentile", "median") != "median" else "")
-            + (f" · data as of {opts['as_of']}" if opts.get("as_of") else ""))
+    shared = [k for k in OPTION_WORDS if k not in s.mixed and s.options.get(k, "?") != QUIET.get(k, "?")]
+    desc = " · ".join([f"{ok} report{'s' if ok != 1 else ''} built" + (f", {len(failed)} failed" if failed else ""),
+                       *option_words(s.options, shared)]
+                      + ([f"mixed options: {', '.join(k.replace('_', ' ') for k in s.mixed)} differ between reports "
+                          "(each row says its own)"] if s.mixed else []))
     return Fragment(f'<header class="specnb-header"><h1>specnb: MTP vs Off across the suite</h1>'
                     f'<p class="specnb-sub">{_e(desc)}</p></header>')
 
@@ -99,10 +114,13 @@ def index_table(s: Suite) -> Fragment:
     rows = []
     for e in s.entries:
         cfg = e["config"]
-        name = (f"{names.hardware_label(cfg['hardware'])} {cfg['precision'].upper()} · "
-                f"{names.model_label(cfg['model'])} · {names.sequence_label(cfg['isl'], cfg['osl'])}")
+        name = _e(f"{names.hardware_label(cfg['hardware'])} {cfg['precision'].upper()} · "
+                  f"{names.model_label(cfg['model'])} · {names.sequence_label(cfg['isl'], cfg['osl'])}")
+        if s.mixed:  # a partial rebuild with other options: this report's own
+            name += (f'<br><span class="specnb-options" style="color:#5f6670;font-size:.85em">'
+                     f'{_e(" · ".join(option_words(e.get("options", {}), s.mixed)))}</span>')
         if e["status"] != "ok":
-            rows.append(f'<tr class="failed"><td>{_e(name)}</td><td colspan="3" class="err">failed: '
+            rows.append(f'<tr class="failed"><td>{name}</td><td colspan="3" class="err">failed: '
                         f'{_e(e.get("error", "unknown error"))}</td><td>'
                         + (f'<a href="{_e(e["slug"])}/failed.ipynb">notebook</a>' if e.get("failed_notebook") else "")
                         + "</td></tr>")
@@ -119,7 +137,7 @@ def index_table(s: Suite) -> Fragment:
         cross = (", ".join(f"~{x:.0f}" for x in comp.get("crossovers", [])) or "none") if mid else "—"
         links = " · ".join(f'<a href="{_e(e["slug"])}/{_e(f)}">{_e(f.split(".")[-1].upper())}</a>'
                            for f in e.get("files", []))
-        rows.append(f"<tr><td>{_e(name)}</td><td class='num'>{_e(ratio)}{mark}{_e(at)}{spread}</td>"
+        rows.append(f"<tr><td>{name}</td><td class='num'>{_e(ratio)}{mark}{_e(at)}{spread}</td>"
                     f"<td class='num'>{_e(cross)}</td>"
                     f"<td>{_e(e.get('headline', ''))}</td><td>{links}</td></tr>")
     legend = (f'<p class="specnb-note">{_e(LEGEND)}</p>'

@@ -15,6 +15,8 @@ import os
 import pickle
 import signal
 import sys
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +36,7 @@ class Task:
     data: bytes  # pickled Dataset: this configuration's rows and the data files' hashes
     formats: tuple
     notebook: str | None = None  # a user's own report notebook (nbformat JSON); None: specnb's own
+    timeout: float | None = None  # seconds a cell of the user's notebook may run (None: papermill's 600)
 
 
 @dataclass(frozen=True)
@@ -93,7 +96,8 @@ def run(task: Task) -> Rendered | Failed:
 
 
 def execute(task: Task):
-    """The executed notebook; papermill's ``PapermillExecutionError`` (with ``.nb``) when a cell fails."""
+    """The executed notebook. Raises with the notebook as far as it ran as ``.nb``, when there is one: a cell
+    failed (papermill's ``PapermillExecutionError``), ran out of time, or its kernel died."""
     if task.notebook is None:
         from . import inprocess
         from .data import pinned
@@ -105,16 +109,66 @@ def execute(task: Task):
 
     import nbformat
     import papermill
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-    # papermill's standard engine, on a kernel of its own; papermill writes the notebook before it raises
+    # papermill's standard engine, on a kernel of its own, which first pins the task's rows for
+    # specnb.load (so the kernel reads no data file either); papermill writes the notebook before it raises
     with tempfile.TemporaryDirectory(prefix="specnb-") as tmp:
-        out = os.path.join(tmp, "executed.ipynb")
+        out, rows = os.path.join(tmp, "executed.ipynb"), os.path.join(tmp, "rows.pickle")
+        with open(rows, "wb") as fh:
+            fh.write(task.data)
+        where = (rows, task.params.get("data"), task.params.get("meta"))
+        pin = f"__import__('specnb.workers').workers.pin{where!r}"
+        ended: dict = {"log": os.path.join(tmp, "kernel.log")}
         try:
-            return papermill.execute_notebook(nbformat.reads(task.notebook, as_version=4), out,
-                                              parameters=task.params, kernel_name="python3", progress_bar=False)
-        except papermill.PapermillExecutionError as exc:
+            return papermill.execute_notebook(
+                nbformat.reads(task.notebook, as_version=4), out, parameters=task.params, kernel_name="python3",
+                progress_bar=False, execution_timeout=task.timeout, kernel_manager_class=_kernel_manager(ended),
+                extra_arguments=[f"--IPKernelApp.exec_lines={pin}"])
+        except Exception as exc:
+            if isinstance(exc, DeadKernelError):
+                with open(ended["log"], encoding="utf-8", errors="replace") as fh:
+                    last = [ln.strip() for ln in fh if ln.strip() and not ln.startswith("[IPKernelApp]")][-1:]
+                exc = died("the kernel running it", ended.get("code"), f" ({last[0][:200]})" if last else "")
+            elif isinstance(exc, CellTimeoutError):
+                exc = BuildError(f"a cell ran longer than {task.timeout or 600:g} s (--timeout)")
             exc.nb = nbformat.read(out, as_version=4) if os.path.exists(out) else None
-            raise
+            raise exc from None
+
+
+def pin(rows: str, paths, meta) -> None:
+    """In a ``--notebook``'s kernel, before its first cell: ``specnb.load(paths, meta=meta)`` gives the rows the
+    build read and hashed (pickled in the file ``rows``), never what the data files hold by then."""
+    from .data import pinned
+
+    with open(rows, "rb") as fh:
+        held = pinned(pickle.load(fh), paths, meta)
+    held.__enter__()
+    _PINS.append(held)  # for the kernel's life (a context dropped would unpin as it is collected)
+
+
+_PINS: list = []
+
+
+def _kernel_manager(ended: dict):
+    """jupyter_client's kernel manager, with the kernel's own output in the file ``ended["log"]`` (not on the
+    build's terminal, where a kernel stopped mid-cell prints tracebacks), noting in ``ended["code"]`` how the
+    kernel ended when it is found dead."""
+    from jupyter_client.manager import AsyncKernelManager, KernelManager as Base
+
+    class KernelManager(AsyncKernelManager):
+        async def start_kernel(self, **kw):
+            with open(ended["log"], "ab") as log:  # the kernel keeps its own descriptor
+                return await Base._async_start_kernel(self, stdout=log, stderr=log, **kw)
+
+        async def _async_is_alive(self) -> bool:
+            alive = await super()._async_is_alive()
+            process = getattr(self.provisioner, "process", None)
+            if not alive and process is not None:
+                ended["code"] = process.returncode
+            return alive
+
+    return KernelManager
 
 
 def render(slug: str, nb, formats: tuple) -> Rendered:
@@ -190,16 +244,17 @@ def _notebook_text(nb) -> str | None:
 
 
 class WorkerDied(BuildError):
-    """The worker process running a report ended without answering (killed, out of memory, crashed)."""
+    """The process running a report (a worker, a kernel) ended without answering: killed, out of memory, crashed."""
 
-    @classmethod
-    def from_exitcode(cls, code: int | None) -> WorkerDied:
-        if code is not None and code < 0:
-            name = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
-            why = f"killed ({name}, signal {-code}{', possibly out of memory' if -code == signal.SIGKILL else ''})"
-        else:
-            why = f"exited with code {code}"
-        return cls(f"the worker process building it died: {why}")
+
+def died(what: str, code: int | None, detail: str = "") -> WorkerDied:
+    """``what`` died, and how, from its exit code (negative: the signal that ended it)."""
+    if code is not None and code < 0:
+        name = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
+        why = f": killed ({name}, signal {-code}{', possibly out of memory' if -code == signal.SIGKILL else ''})"
+    else:
+        why = f": exited with code {code}" if code is not None else ""
+    return WorkerDied(f"{what} died{why}{detail}")
 
 
 # ------------------------------------------------------------------------------------------ the pools
@@ -229,7 +284,7 @@ class InlinePool:
 class LocalPool:
     """Worker processes on this machine, spawned and warmed up as the pool is made; each task goes to the
     next free worker. A worker that dies costs only the task it was running: it is reported as
-    :class:`WorkerDied` and replaced."""
+    :class:`WorkerDied` and replaced. Workers end with the build process, however it ends."""
 
     def __init__(self, size: int, formats: tuple = ()):
         import multiprocessing
@@ -240,10 +295,17 @@ class LocalPool:
 
     def _start(self):
         here, there = self.ctx.Pipe()
-        proc = self.ctx.Process(target=_serve, args=(there, self.formats), name="specnb-worker", daemon=True)
+        proc = self.ctx.Process(target=_serve, args=(there, self.formats, os.getpid()), name="specnb-worker",
+                                daemon=True)
         proc.start()
         there.close()
         return proc, here
+
+    def _replace(self, worker):
+        worker[0].join(5)
+        self.workers.remove(worker)
+        self.workers.append(self._start())
+        return self.workers[-1], worker[0].exitcode
 
     def map(self, tasks):
         """Yield ``(task, Rendered | Failed | WorkerDied)`` as they finish."""
@@ -257,7 +319,11 @@ class LocalPool:
                 if task is None:
                     break
                 worker = idle.pop()
-                worker[1].send(task)
+                try:
+                    worker[1].send(task)
+                except OSError:  # it died while idle: a fresh one takes the task
+                    worker, _ = self._replace(worker)
+                    worker[1].send(task)
                 busy[worker[1]] = (worker, task)
             if not busy:
                 return
@@ -269,11 +335,8 @@ class LocalPool:
                 try:
                     outcome = conn.recv()
                 except (EOFError, OSError):  # the process ended mid-task: this task alone is lost
-                    worker[0].join(5)
-                    outcome = WorkerDied.from_exitcode(worker[0].exitcode)
-                    self.workers.remove(worker)
-                    worker = self._start()
-                    self.workers.append(worker)
+                    worker, code = self._replace(worker)
+                    outcome = died("the worker process building it", code)
                 del busy[conn]
                 idle.append(worker)
                 yield task, outcome
@@ -285,25 +348,46 @@ class LocalPool:
                 conn.send(None)
             except OSError:
                 pass
-        for proc, conn in self.workers:
+        for proc, _ in self.workers:
             proc.join(5)
-            if proc.is_alive():
-                proc.terminate()
-                proc.join(5)
-            conn.close()
+        self.abort()
 
     def abort(self) -> None:
-        """End every worker now (the build was interrupted or failed before its first report)."""
+        """End every worker now (SIGKILL: they ignore the terminal's signals, and write no file)."""
         for proc, _ in self.workers:
-            proc.terminate()
+            if proc.is_alive():
+                proc.kill()
         for proc, conn in self.workers:
             proc.join(5)
             conn.close()
 
 
-def _serve(conn, formats: tuple) -> None:
+def die_with_parent(parent: int) -> None:
+    """End this process as soon as ``parent`` (the process that started it) ends, even by SIGKILL: Linux
+    sends SIGKILL (``PR_SET_PDEATHSIG``); elsewhere, and if it ended before that was set, a thread sees the
+    parent change within a second."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="specnb-parent-watch", daemon=True).start()
+
+
+def _ignore(signum, frame) -> None:
+    """Signals the worker leaves to the build process."""
+
+
+def _serve(conn, formats: tuple, parent: int) -> None:
     """A local worker: warm up, then run tasks until told to stop or the build process is gone."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the build process's; it ends its workers
+    die_with_parent(parent)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # a terminal's, a group's: the build decides
+        signal.signal(sig, _ignore)  # a handler, not SIG_IGN: the kernels this worker starts get the defaults
     warm_up(formats)
     while True:
         try:

@@ -45,5 +45,5 @@ def test_fmt_support(args, text):
     (fmt.fmt_throughput, 1e-3, "0.001"), (fmt.fmt_seconds, 1e-6, "1e-06 s"), (fmt.fmt_interactivity, 0.001, "0.001"),
 ])
 def test_extreme_values_never_read_as_zero(format_, value, shown):
-    """A non-zero value below the format's decimals keeps three significant digits (RELIABILITY.md §10)."""
+    """A non-zero value below the format's decimals keeps three significant digits (RELIABILITY.md §11)."""
     assert format_(value) == shown

@@ -4,43 +4,26 @@ Each build is a subprocess of ``python -m specnb.cli build`` on a small ``--only
 """
 
 import html
-import io
 import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from buildrun import FOOTER_START, build_argv, notebook_with, run_build, valid
 
 pytestmark = pytest.mark.slow
 
-REPORT_NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "report.ipynb"
 FAILING = "dsr1-b300-fp4-1k1k"
 ONE_POINT = "dsr1-gb200-fp4-1k8k"  # MTP: one point, no overlap with Off
 TWO_POINTS = "dsr1-gb300-fp4-1k8k"  # Off: a two-point frontier
-FOOTER_START = '<footer class="specnb-run-metadata"'
-
-
-def build_argv(out, *args):
-    return [sys.executable, "-m", "specnb.cli", "build", "--no-progress", "--out", str(out), *args]
-
-
-def run_build(out, *args, timeout=300):
-    return subprocess.run(build_argv(out, *args), capture_output=True, text=True, timeout=timeout)
 
 
 def failing_notebook(path: Path) -> Path:
     """notebooks/report.ipynb plus, right after the parameters, a cell that raises for B300."""
-    nb = json.loads(REPORT_NOTEBOOK.read_text())
-    at = next(i for i, c in enumerate(nb["cells"]) if "parameters" in c.get("metadata", {}).get("tags", [])) + 1
-    nb["cells"].insert(at, {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
-                            "source": ['if hardware == "b300":\n',
-                                       '    raise RuntimeError(f"fixture failure for {hardware}")\n']})
-    path.write_text(json.dumps(nb, indent=1))
-    return path
+    return notebook_with(path, 'if hardware == "b300":', '    raise RuntimeError(f"fixture failure for {hardware}")')
 
 
 def without_footer(text: str) -> str:
@@ -49,26 +32,6 @@ def without_footer(text: str) -> str:
         return text
     end = text.index("</footer>", start) + len("</footer>")
     return text[:start] + text[end:]
-
-
-def valid(path: Path) -> bool:
-    """A complete output file (what a reader could be shown), judged by its kind."""
-    blob = path.read_bytes()
-    if path.suffix == ".html":
-        return blob.rstrip().endswith(b"</html>")
-    if path.suffix == ".json":
-        json.loads(blob)
-        return True
-    if path.suffix == ".csv":
-        return blob.startswith(b"model,") or blob == b"\n"
-    if path.suffix == ".pdf":
-        import pypdf
-
-        return len(pypdf.PdfReader(io.BytesIO(blob)).pages) > 0
-    if path.suffix == ".ipynb":
-        json.loads(blob)
-        return True
-    return True
 
 
 # --- §3 partial failure, and §2 thin data in built reports -----------------------------------------------------
@@ -226,13 +189,13 @@ def test_interrupted_build_keeps_every_previous_report(interrupted, name):
 
 
 def test_sigkill_orphans(interrupted):
-    """SIGKILL cannot be handled: the workers of the killed build notice their pipe closing and exit; any still
-    running 15 s later is ended by this test (by pid). Recorded, not asserted, so RELIABILITY.md can state what
-    happens."""
+    """SIGKILL cannot be handled: the workers of the killed build notice their parent is gone and end (any still
+    running 15 s later would be ended by this test, by pid)."""
     _, _, results, _ = interrupted
     r = results["SIGKILL"]
     print(f"SIGKILL: {len(r['kids'])} child processes, {len(r['orphans'])} still running after 15 s")
     assert r["code"] == -signal.SIGKILL
+    assert r["orphans"] == [], f"processes left running after SIGKILL: {r['orphans']}"
 
 
 def test_sigint_leaves_no_worker_behind(interrupted):
@@ -279,13 +242,8 @@ def test_index_lists_only_real_reports(interrupted):
 def test_a_killed_worker_costs_one_report(tmp_path):
     """The report notebook's kernel kills its worker (SIGKILL) for B300: that report alone fails, saying why;
     the worker is replaced and the others build."""
-    nb = json.loads(REPORT_NOTEBOOK.read_text())
-    at = next(i for i, c in enumerate(nb["cells"]) if "parameters" in c.get("metadata", {}).get("tags", [])) + 1
-    nb["cells"].insert(at, {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
-                            "source": ['import os, signal\n', 'if hardware == "b300":\n',
-                                       '    os.kill(os.getppid(), signal.SIGKILL)  # the worker\n']})
-    notebook = tmp_path / "killer.ipynb"
-    notebook.write_text(json.dumps(nb, indent=1))
+    notebook = notebook_with(tmp_path / "killer.ipynb", "import os, signal", 'if hardware == "b300":',
+                             "    os.kill(os.getppid(), signal.SIGKILL)  # the worker")
     out = tmp_path / "reports"
     proc = run_build(out, "--notebook", str(notebook), "--format", "json", "--jobs", "2",
                      "--only", FAILING, "--only", ONE_POINT, "--only", TWO_POINTS)

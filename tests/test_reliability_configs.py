@@ -1,4 +1,4 @@
-"""Hostile configuration files (RELIABILITY.md §11): YAML that expands through aliases, oversized cost files, and
+"""Hostile configuration files (RELIABILITY.md §12): YAML that expands through aliases, oversized cost files, and
 keys or columns given twice, in cost tables and in benchmark files of every format."""
 
 import json

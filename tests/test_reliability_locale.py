@@ -1,4 +1,4 @@
-"""A non-UTF-8 locale (RELIABILITY.md §13, issue 14 item 8): real ``python -m specnb.cli`` subprocesses under
+"""A non-UTF-8 locale (RELIABILITY.md §14, issue 14 item 8): real ``python -m specnb.cli`` subprocesses under
 ``LC_ALL=C PYTHONUTF8=0`` (stdout, stderr and ``open()`` all ASCII) and with no locale at all. Every file specnb
 reads or writes is UTF-8 whatever the locale; terminal text degrades (``—`` → ``-``, ``×`` → ``x``, ``†`` → ``+``)
 instead of raising; JSON on stdout stays lossless (``\\u`` escapes)."""

@@ -1,4 +1,4 @@
-"""Extreme but valid numbers (RELIABILITY.md §10): magnitudes from 5e-324 to 1.8e308 in every measure of every input
+"""Extreme but valid numbers (RELIABILITY.md §11): magnitudes from 5e-324 to 1.8e308 in every measure of every input
 format, in cost tables (CSV, YAML), ``--gpu-cost``/``--gpu-kw`` and the Python API.
 
 A value outside its plausible range (``data.PLAUSIBLE``, ``costs.PLAUSIBLE``) is refused when loaded, in one line

@@ -1,4 +1,4 @@
-"""Shared state (RELIABILITY.md §12, issue 14 item 7): nothing one caller, reader or report does to what specnb
+"""Shared state (RELIABILITY.md §13, issue 14 item 7): nothing one caller, reader or report does to what specnb
 handed it reaches another. ``load`` gives every caller a ``Dataset`` of its own; a ``Comparison`` cannot be edited
 in place (its mappings refuse, its arrays are read-only, its frames are copies); a report notebook that vandalises
 the data cannot change a report built after it in the same process."""
