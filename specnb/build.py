@@ -312,7 +312,7 @@ def ok_entry(job: Job, summary: dict, files) -> dict:
     order = ["report.html", "report.pdf", "comparison.json", "comparison.csv"]
     return {"slug": job.slug, "config": job.config, "status": "ok", "files": sorted(files, key=order.index),
             "headline": summary.get("headline", ""), "engines_differ": summary.get("engines_differ", False),
-            "mid": summary.get("mid"), "crossovers": summary.get("crossovers", [])}
+            "mid": summary.get("mid"), "crossovers": summary.get("crossovers", []), "trend": summary.get("trend")}
 
 
 def failure_entry(job: Job, error: str, notebook: str | None = None) -> dict:

@@ -36,10 +36,10 @@ gpu_cost = {}          # per-GPU $/GPU-hour overrides, e.g. {"b200": 2.1}
 gpu_kw = {}            # per-GPU kW overrides
 run_metadata = {}      # build time and versions, injected by specnb build'''),
     ("code", "compare", '''import specnb
-from specnb import report
+from specnb import report, trend
 
-comparison = specnb.compare(model, hardware, precision, sequence,
-                            data=specnb.load(data, meta=meta, model_aliases=model_aliases),
+dataset = specnb.load(data, meta=meta, model_aliases=model_aliases)
+comparison = specnb.compare(model, hardware, precision, sequence, data=dataset,
                             targets=targets, cost_table=cost_table, provider=provider, token_type=token_type,
                             semantics=semantics, percentile=percentile, as_of=as_of, gpu_cost=gpu_cost,
                             gpu_kw=gpu_kw)
@@ -54,10 +54,14 @@ report.header(comparison)'''),
     ("code", "chart-throughput", "report.chart(charts.chart_throughput(comparison))"),
     ("code", "chart-cost", "report.chart(charts.chart_cost(comparison))"),
     ("code", "chart-ratio", "report.chart(charts.chart_ratio(comparison))"),
+    ("md", "h-history", "## History"),
+    ("code", "history", '''history = trend.of_comparison(comparison, dataset)
+report.history(history)'''),
+    ("code", "chart-history", "report.history_chart(history)"),
     ("md", "h-method", "## Methodology and provenance"),
     ("code", "methodology", "report.methodology(comparison)"),
     ("code", "downloads", "report.downloads(comparison)"),
-    ("code", "machine", "report.machine_output(comparison)"),
+    ("code", "machine", "report.machine_output(comparison, history)"),
     ("code", "run-metadata", "report.run_metadata(run_metadata)"),
 ]
 
