@@ -81,6 +81,7 @@ class BuildOptions:
     force: bool = False
     progress: bool = True
     notebook: Path = REPORT_NOTEBOOK  # the report notebook (a user's own must keep the parameters cell)
+    since: tuple = ()  # --since PATH: the previous data set; the index links to what changed since (diffpage)
 
 
 @dataclass(frozen=True)
@@ -418,6 +419,10 @@ def run_build(opts: BuildOptions, *, dataset: Dataset | None = None) -> BuildRes
             bar.close()
     result.failed = sorted((s, entries[s]["error"]) for s in result.failed)
     result.built.sort()
+    if opts.since:
+        from .diffpage import write_since
+
+        write_since(opts, dataset, meta)
     result.index_written = write_index(opts, entries, meta, dataset)
     timings.mark("index")
     result.seconds = time.perf_counter() - started
@@ -442,6 +447,8 @@ def all_entries(out: Path, dataset: Dataset, entries: dict) -> list[dict]:
 
 
 def suite_document(opts: BuildOptions, entries: dict, dataset: Dataset) -> dict:
+    from .diffpage import since_summary
+
     return {"schema": "specnb.suite/1",
             "options": {"cost_table": opts.cost_table if not Path(opts.cost_table).is_file()
                         else Path(opts.cost_table).name, "provider": opts.provider,
@@ -449,7 +456,8 @@ def suite_document(opts: BuildOptions, entries: dict, dataset: Dataset) -> dict:
                         "percentile": opts.percentile, "as_of": opts.as_of,
                         "targets": list(opts.targets) if opts.targets else None, "formats": list(opts.formats)},
             "data": [{"path": f.path, "format": f.format, "rows": f.rows, "sha256": f.sha256} for f in dataset.files],
-            "entries": all_entries(Path(opts.out), dataset, entries)}
+            "entries": all_entries(Path(opts.out), dataset, entries),
+            "since": since_summary(Path(opts.out)) if opts.since else None}
 
 
 def write_index(opts: BuildOptions, entries: dict, meta: dict, dataset: Dataset) -> bool:
@@ -490,6 +498,9 @@ def add_build_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("--notebook", default=str(REPORT_NOTEBOOK), metavar="IPYNB",
                    help="report notebook to execute per configuration (default: notebooks/report.ipynb)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--since", action="append", metavar="PATH",
+                   help="the previous data set (file or folder, repeatable): also write diff.html, what changed since "
+                        "it, and link it from the index")
 
 
 def options_from_args(args, *, meta: dict, gpu_cost: dict, gpu_kw: dict) -> BuildOptions:
@@ -505,13 +516,17 @@ def options_from_args(args, *, meta: dict, gpu_cost: dict, gpu_kw: dict) -> Buil
     if args.jobs < 0:
         msg = "--jobs must be 0 (one per CPU) or more"
         raise UsageError(msg)
+    missing = [p for p in args.since or () if not Path(p).exists()]
+    if missing:
+        msg = f"--since {missing[0]}: no such file or folder; give the previous data set (a file or folder)"
+        raise UsageError(msg)
     return BuildOptions(
         data=tuple(args.data or ()), meta=meta, model_aliases=names.clean_model_aliases(args.model_alias),
         out=Path(args.out), formats=parse_formats(args.format), only=only, jobs=args.jobs, targets=targets,
         cost_table=args.cost_table, provider=args.provider, token_type=args.token_type, semantics=args.semantics,
         percentile=check_percentile(args.percentile), as_of=parse_as_of(args.as_of),
         gpu_cost=gpu_cost, gpu_kw=gpu_kw, force=args.force, progress=not args.no_progress,
-        notebook=Path(args.notebook), scheduler=args.scheduler)
+        notebook=Path(args.notebook), scheduler=args.scheduler, since=tuple(args.since or ()))
 
 
 def run_build_command(args, **parsed) -> int:

@@ -685,7 +685,7 @@ def chart_trend(trend) -> alt.LayerChart | alt.Chart:
     point per date on which the data changed (the comparison as the data stood that day), shaped by its support
     grade — hollow triangles are thin data, so a jump caused by one sparse new measurement shows as such.
 
-    ``trend`` is a ``specnb.trend.Trend`` or its ``to_frame()`` (what ``specnb.trend(...)`` returns). With fewer
+    ``trend`` is a ``specnb.trends.Trend`` or its ``to_frame()`` (what ``specnb.trend(...)`` returns). With fewer
     than two dates the chart says so instead of drawing an empty plot.
     """
     frame = trend.to_frame() if hasattr(trend, "to_frame") else trend

@@ -196,7 +196,7 @@ def _when(first: str, last: str) -> tuple[str, str]:
 
 
 def trend_sentence(t) -> str:
-    """One sentence on how the ratio at the mid-band target moved over the data's dates (a ``trend.Trend``):
+    """One sentence on how the ratio at the mid-band target moved over the data's dates (a ``trends.Trend``):
     "MTP's advantage at 101 tok/s/user went from 1.9× in February to 2.8× in June 2026", or why there is no
     history to tell (one date, no matched band)."""
     x = t.mid_target

@@ -269,7 +269,7 @@ def downloads(c: Comparison) -> Fragment:
 
 
 def history(h) -> Fragment:
-    """The history section (``h``: the comparison's ``trend.Trend``): one sentence on how the mid-band ratio moved
+    """The history section (``h``: the comparison's ``trends.Trend``): one sentence on how the mid-band ratio moved
     over the data's dates, the dates it rests on, and any note on undated rows."""
     dates = [d for d in h.dates if d]
     when = (f"<p class=\"specnb-note\">{len(dates)} dates on which this configuration's data changed, "
@@ -293,7 +293,7 @@ def history_chart(h):
 
 class MachineOutput:
     """A cell output that carries ``comparison.json`` and the CSV out of the kernel, invisible in the report;
-    with the report's history (a ``trend.Trend``), the index's trend column too."""
+    with the report's history (a ``trends.Trend``), the index's trend column too."""
 
     def __init__(self, c: Comparison, history=None):
         self.c = c
