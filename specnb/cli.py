@@ -259,9 +259,9 @@ def cmd_diff(args) -> int:
         for note in sides[name].notes:
             print(f"specnb: note: --{name}: {note}", file=sys.stderr)
     result = diff.diff(sides["old"], sides["new"], arms=tuple(a.strip() for a in args.arms.split(",")),
-                       targets=args.targets, semantics=args.semantics, cost_table=costs.load_cost_table(args.cost_table),
-                       provider=args.provider, token_type=args.token_type, percentile=args.percentile,
-                       paths={"old": args.old, "new": args.new})
+                       targets=args.targets, semantics=args.semantics,
+                       cost_table=costs.load_cost_table(args.cost_table), provider=args.provider,
+                       token_type=args.token_type, percentile=args.percentile, paths={"old": args.old, "new": args.new})
     doc = result.to_dict()
     if args.out:
         from . import diffpage
@@ -272,7 +272,7 @@ def cmd_diff(args) -> int:
         print(f"wrote {page} and {page.with_name(diffpage.DIFF_FILE)}", file=sys.stderr)
     if args.format == "json":
         print(json.dumps(doc, indent=1, ensure_ascii=False))
-    elif not args.out or args.format == "text":
+    else:
         sys.stdout.write(render_diff_text(doc))
     return 0
 

@@ -190,8 +190,8 @@ def diff(old: Dataset, new: Dataset, *, arms=("mtp", "none"), targets=None, sema
             continue
         before = compare(here["old"], targets=list(fixed) or None, **key, **options)
         was, now = _frontier_points(before), _frontier_points(lead)
-        entries.append(ConfigDiff(cfg, "changed", fixed, before, lead,
-                                  tuple(now[k] for k in now if k not in was), tuple(was[k] for k in was if k not in now),
-                                  len(new_keys - old_keys), len(old_keys - new_keys)))
+        entries.append(ConfigDiff(cfg, "changed", fixed, before, lead, tuple(now[k] for k in now if k not in was),
+                                  tuple(was[k] for k in was if k not in now), len(new_keys - old_keys),
+                                  len(old_keys - new_keys)))
     entries.sort(key=lambda e: (CHANGES.index(e.change), e.config.slug))
     return Diff(old, new, tuple(entries), arms, semantics, percentile, dict(paths or {}))

@@ -64,8 +64,8 @@ def header(doc: dict) -> Fragment:
     tally = ", ".join(f"{counts.get(k, 0)} {w}" for k, w in (("changed", "changed"), ("added", "added"),
                                                               ("removed", "removed"), ("unchanged", "unchanged")))
     old, new = doc["old"], doc["new"]
-    dates = " · ".join(f"{label} data dated {' to '.join(side['dates'])}" for label, side in (("old", old), ("new", new))
-                       if side.get("dates"))
+    dates = " · ".join(f"{label} data dated {' to '.join(side['dates'])}"
+                       for label, side in (("old", old), ("new", new)) if side.get("dates"))
     return Fragment(
         f'<header class="specnb-header"><h1>What changed: {_e(ratio)} throughput ratio, old data → new data</h1>'
         f'<p class="specnb-sub">Old: {_e(_sources(old))} · New: {_e(_sources(new))}</p>'
@@ -150,7 +150,8 @@ def _frontier_table(points: list[dict], what: str) -> str:
         return f"<p class='specnb-note'>No frontier point {what}.</p>"
     rows = "".join(f"<tr><td>{_e(names.spec_label(p['arm']))}</td><td>{_e(p['engine'])}</td>"
                    f"<td>{_e(p['parallelism'])}</td><td class='num'>{_e(fmt.DASH if p['conc'] is None else p['conc'])}"
-                   f"</td><td class='num'>{p['interactivity']:.2f}</td><td class='num'>{p['throughput_per_gpu']:.1f}</td>"
+                   f"</td><td class='num'>{p['interactivity']:.2f}</td>"
+                   f"<td class='num'>{p['throughput_per_gpu']:.1f}</td>"
                    f"<td>{_e(p.get('date') or fmt.DASH)}</td></tr>" for p in points)
     return (f"<p><strong>Frontier points {what}:</strong></p><table class='specnb-table specnb-frontier'><thead><tr>"
             "<th>Arm</th><th>Engine</th><th>Parallelism</th><th>Conc.</th><th>tok/s/user</th><th>tok/s/GPU</th>"

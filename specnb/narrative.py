@@ -221,7 +221,8 @@ def trend_sentence(t) -> str:
     if abs(last.ratio / first.ratio - 1) < TIE_THRESHOLD:
         text = f"{subject} at {at} held at {fmt.fmt_ratio(last.ratio)} from {since[3:]} to {until[3:]}"
     else:
-        text = f"{subject} at {at} went from {fmt.fmt_ratio(first.ratio)} {since} to {fmt.fmt_ratio(last.ratio)} {until}"
+        text = (f"{subject} at {at} went from {fmt.fmt_ratio(first.ratio)} {since} to "
+                f"{fmt.fmt_ratio(last.ratio)} {until}")
     thin = [w for p, w in ((first, since), (last, until)) if p.grade == "sparse"]
     text += f" ({len(dates)} dates of data"
     if len(thin) == 2:

@@ -273,8 +273,8 @@ def history(h) -> Fragment:
     over the data's dates, the dates it rests on, and any note on undated rows."""
     dates = [d for d in h.dates if d]
     when = (f"<p class=\"specnb-note\">{len(dates)} dates on which this configuration's data changed, "
-            f"{_e(dates[0])} to {_e(dates[-1])}; at each, the comparison as the data stood that day (rows dated after it "
-            "left out, then the newest row per line and concurrency), read at this report's targets.</p>"
+            f"{_e(dates[0])} to {_e(dates[-1])}; at each, the comparison as the data stood that day (rows dated after "
+            "it left out, then the newest row per line and concurrency), read at this report's targets.</p>"
             if len(dates) > 1 else "")
     notes = "".join(f'<p class="specnb-note">Note: {_e(n)}</p>' for n in h.notes)
     return Fragment(f'<section class="specnb-history"><p>{_e(narrative.trend_sentence(h))}</p>{when}{notes}'

@@ -149,8 +149,8 @@ def index_table(s: Suite) -> Fragment:
     legend = (f'<p class="specnb-note">{_e(LEGEND)}</p>'
               if any(e["status"] == "ok" and thin(mid_target(e["comparison"] or {})) for e in s.entries) else "")
     since_head = (f"<th>Since {_e(', '.join(s.since.get('old', [])))}</th>" if s.since else "")
-    trend_note = (f'<p class="specnb-note">Trend: the mid-band ratio on every day the data changed (hollow: thin data); '
-                  f"the arrow compares it as of {_e(end)} with the value {WINDOW_DAYS} days earlier.</p>"
+    trend_note = ('<p class="specnb-note">Trend: the mid-band ratio on every day the data changed (hollow: thin '
+                  f"data); the arrow compares it as of {_e(end)} with the value {WINDOW_DAYS} days earlier.</p>"
                   if end else "")
     return Fragment('<table class="specnb-table specnb-index"><thead><tr><th>Configuration</th>'
                     f'<th>MTP/Off throughput (mid-band, tok/s/user)</th><th>Trend, last {WINDOW_DAYS} days</th>'
@@ -200,7 +200,9 @@ def sparkline(points: list[dict]) -> str:
 def trend_cell(trend: dict | None, end: str | None) -> str:
     """A report's history in the index: the sparkline and the change over the last ``WINDOW_DAYS`` days up to
     ``end`` (``trends.window_change``), as an arrow and a percentage; one date only says so."""
-    points = (trend or {}).get("points") or []
+    if not trend:  # a report built without its history (a notebook of one's own)
+        return fmt.DASH
+    points = trend.get("points") or []
     dated = [p for p in points if p.get("date")]
     if len({p["date"] for p in dated}) < 2:
         return f'<span class="specnb-note">one date{" (" + _e(dated[0]["date"]) + ")" if dated else ""}</span>'
