@@ -394,8 +394,10 @@ def run_build(opts: BuildOptions, *, dataset: Dataset | None = None) -> BuildRes
     if pool is None and stale:
         pool = open_pool(opts, len(stale))
     bar = _progress(len(stale), opts.progress)
+    warming = None
     if pool is not None and not isinstance(pool, InlinePool):  # the index runs here: its imports meanwhile
-        threading.Thread(target=warm_up, args=(("html",),), daemon=True).start()
+        warming = threading.Thread(target=warm_up, args=(("html",),), daemon=True)
+        warming.start()
     try:
         if stale:
             by_slug = {j.slug: j for j in stale}
@@ -419,7 +421,9 @@ def run_build(opts: BuildOptions, *, dataset: Dataset | None = None) -> BuildRes
             bar.close()
     result.failed = sorted((s, entries[s]["error"]) for s in result.failed)
     result.built.sort()
-    if opts.since:
+    if warming is not None:  # two threads importing jupyter_client at once can meet it half-initialized
+        warming.join()
+    if opts.since:  # the diff page executes a notebook here too: after the warm-up's imports
         from .diffpage import write_since
 
         write_since(opts, dataset, meta)

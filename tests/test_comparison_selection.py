@@ -1,7 +1,9 @@
 """compare() at a latency percentile, as of a day, and with measured energy: the numbers, notes, errors, and the
 same facts in comparison.json, the CSV, the terminal table, the report and the build."""
 
+import csv
 import datetime
+import io
 import json
 import math
 import subprocess
@@ -336,7 +338,7 @@ def test_build_options_reach_the_notebook_and_the_digest(tmp_path):
     from specnb.cli import parser
 
     args = parser().parse_args(["build", "--percentile", "p99", "--as-of", "2026-06-01", "--out", str(tmp_path)])
-    opts = build.options_from_args(args)
+    opts = build.options_from_args(args, meta={}, gpu_cost={}, gpu_kw={})
     assert (opts.percentile, opts.as_of) == ("p99", "2026-06-01")
     cfg = {"model": "dsr1", "hardware": "mi355x", "precision": "fp8", "isl": 8192, "osl": 1024}
     params = build.notebook_params(opts, cfg)
@@ -346,7 +348,7 @@ def test_build_options_reach_the_notebook_and_the_digest(tmp_path):
                for kw in ({}, {"percentile": "p99"}, {"as_of": "2026-06-01"})]
     assert len(set(digests)) == 3  # changing either rebuilds the report
     with pytest.raises(UsageError, match=r"--as-of 'x': not a date"):
-        build.options_from_args(parser().parse_args(["build", "--as-of", "x"]))
+        build.options_from_args(parser().parse_args(["build", "--as-of", "x"]), meta={}, gpu_cost={}, gpu_kw={})
 
 
 def test_build_plans_only_configurations_with_both_arms_then(tmp_path):
@@ -365,8 +367,9 @@ def test_build_report_at_p99_as_of_a_day(tmp_path):
     d = json.loads((folder / "comparison.json").read_text())
     assert d["percentile"] == "p99" and d["as_of"] == "2026-06-12"
     assert any(v["joules_per_total_token"] for t in d["targets"] for v in t["arms"].values())
-    csv = (folder / "comparison.csv").read_text().splitlines()
-    assert csv[0].endswith("joules_per_total_token,percentile,as_of") and csv[1].endswith(",p99,2026-06-12")
+    rows = list(csv.DictReader(io.StringIO((folder / "comparison.csv").read_text())))
+    assert rows and all(r["percentile"] == "p99" and r["as_of"] == "2026-06-12" for r in rows)
+    assert any(r["joules_per_total_token"] for r in rows)
     html = (folder / "report.html").read_text()
     for text in ("p99 latencies", "data as of 2026-06-12", "Energy (J/total token, measured)",
                  "<strong>Percentile:</strong> p99", "<strong>As of 2026-06-12:</strong>"):
