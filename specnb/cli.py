@@ -230,7 +230,8 @@ def render_trend_text(t) -> str:
     title = (f"{treat}/{base} throughput ratio over time — {names.model_label(cfg.model)} · "
              f"{names.hardware_label(cfg.hardware)} {cfg.precision.upper()} · {cfg.sequence}")
     out = [title, "=" * len(title),
-           f"At fixed interactivities: {', '.join(fmt.fmt_interactivity(x) for x in t.targets) or 'none'} tok/s/user; "
+           "At fixed interactivities: " + (f"{', '.join(fmt.fmt_interactivity(x) for x in t.targets)} tok/s/user"
+                                           if t.targets else "none") + "; "
            f"latency percentile {t.percentile}; " + (f"data as of {t.as_of}" if t.as_of else "all the data"), ""]
     if t.points:
         rows = [["date"] + [f"{fmt.fmt_interactivity(x)} tok/s/user" for x in t.targets] + ["matched band"]]

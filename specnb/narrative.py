@@ -204,9 +204,11 @@ def trend_sentence(t) -> str:
     if x is None:
         return f"No history: the newest data has no matched {treat}/{base} band to follow over time."
     dates = [d for d in t.dates if d]
+    if not dates:
+        return f"No row of this data is dated: there is no history of the {treat}/{base} ratio to show."
     if len(dates) < 2:
-        when = f" ({_day(dates[0])})" if dates else ""
-        return f"Only one date in the data{when}: there is no history of the {treat}/{base} ratio to show yet."
+        return (f"Only one date in the data ({_day(dates[0])}): there is no history of the {treat}/{base} ratio "
+                "to show yet.")
     at = f"{fmt.fmt_interactivity(x)} tok/s/user"
     known = [p for p in t.series(x) if p.ratio is not None]
     if not known:
@@ -214,7 +216,7 @@ def trend_sentence(t) -> str:
                 "measured there.")
     first, last = known[0], known[-1]
     if first is last:
-        return (f"Of the {len(dates)} dates in the data, only {_day(last.date)} gives a {treat}/{base} ratio at "
+        return (f"Of the {len(dates)} dates in the data, only {_day(last.date)} gives the {treat}/{base} ratio at "
                 f"{at} ({fmt.fmt_ratio(last.ratio)}).")
     since, until = _when(first.date, last.date)
     subject = f"{treat}'s advantage" if min(first.ratio, last.ratio) >= 1 else f"The {treat}/{base} throughput ratio"

@@ -193,8 +193,9 @@ def sparkline(points: list[dict]) -> str:
                    "</circle>" for i, p in enumerate(known))
     return (f'<svg class="specnb-spark" width="{SPARK_WIDTH}" height="{SPARK_HEIGHT}" role="img" '
             f'aria-label="mid-band ratio from {_e(known[0]["date"])} to {_e(known[-1]["date"])}" '
-            f'style="vertical-align:middle"><polyline points="{" ".join(steps)}" fill="none" stroke="#0072B2" '
-            f'stroke-width="1.2" opacity="0.7"/>{dots}</svg>')
+            f'viewBox="0 0 {SPARK_WIDTH} {SPARK_HEIGHT}" style="vertical-align:middle;max-width:none">'  # own size
+            f'<polyline points="{" ".join(steps)}" fill="none" stroke="#0072B2" stroke-width="1.2" opacity="0.7"/>'
+            f"{dots}</svg>")
 
 
 def trend_cell(trend: dict | None, end: str | None) -> str:

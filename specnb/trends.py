@@ -217,7 +217,7 @@ def compute(dataset: Dataset, model: str, hardware: str, precision: str, sequenc
     days = change_dates(sub.history, arms, as_of, percentile)
     notes = []
     undated = int(((sub.history["dated_by"] == "") & sub.history["spec_method"].isin(arms)).sum())
-    if undated and as_of is None:
+    if undated and as_of is None and days:  # with no dated row at all, the sentence says so
         notes.append(f"{undated} row{'s' if undated != 1 else ''} of unknown date count only in the newest point, "
                      "as in the comparison on all the data.")
     if not fixed:
@@ -233,8 +233,6 @@ def compute(dataset: Dataset, model: str, hardware: str, precision: str, sequenc
             continue
         points += _points_of(c, day, fixed)
     points += _points_of(newest, days[-1] if days else None, fixed)
-    if not days:
-        notes.append("No row of this configuration's arms is dated: only the newest data is shown.")
     return Trend(config, arms, fixed, tuple(points), semantics, percentile, as_of, tuple(notes))
 
 

@@ -113,6 +113,8 @@ def test_trend_column_draws_the_history_and_the_change_over_90_days(bundled):
     rows = re.findall(r"<tr>(.*?)</tr>", html, re.S)[1:]
     trend_cells = [re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)[2] for row in rows]
     assert trend_cells[0].startswith("<svg") and trend_cells[0].count("<circle") == len(series)
+    # the stylesheet's `svg {max-width: 100%}` would squeeze it into a narrow column and cut its right end off
+    assert 'viewBox="0 0 96 24"' in trend_cells[0] and "max-width:none" in trend_cells[0]
     assert f"↑ +{move['change'] * 100:.0f} %" in trend_cells[0]
     assert f"{fmt.fmt_ratio(move['from']['ratio'])} → {fmt.fmt_ratio(move['to']['ratio'])}" in trend_cells[0]
     assert trend_cells[1] == '<span class="specnb-note">one date (2026-05-20)</span>'

@@ -85,7 +85,9 @@ def test_undated_rows_count_only_in_the_newest_point(tmp_path):
                                                                           (40.0, 500.0 * scale, 16))]
     t = trends.compute(specnb.load(write(tmp_path / "agg_bmk.json", rows)), *B200)
     assert t.dates == (None,) and len(t.points) == len(t.targets)
-    assert any("unknown date" in n for n in t.notes) and any("dated" in n for n in t.notes)
+    assert narrative.trend_sentence(t) == ("No row of this data is dated: there is no history of the MTP/Off ratio "
+                                           "to show.")
+    assert not t.notes  # said once, by the sentence
     assert t.points[0].ratio == pytest.approx(3.0)
 
 
