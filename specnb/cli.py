@@ -281,6 +281,7 @@ def cmd_diff(args) -> int:
 def render_diff_text(doc: dict) -> str:
     """A diff as a terminal table: every configuration at its mid-band target, every target of a changed one."""
     from . import fmt
+    from .diff import left_out_note
     from .diffpage import CHANGE_WORDS, band_text, change_text, ratio_text
 
     counts = doc["counts"]
@@ -304,6 +305,7 @@ def render_diff_text(doc: dict) -> str:
     out += ["", f"{fmt.THIN_MARK} thin data (an estimate); {fmt.DASH}: no ratio on that side. Every target of a "
                 "changed configuration is listed; --format json or --out DIR give the frontier points that are new "
                 "or gone."]
+    out += [note] if (note := left_out_note(doc)) else []
     return "\n".join(out) + "\n"
 
 

@@ -90,6 +90,7 @@ class Diff:
     semantics: str = "specnb"
     percentile: str = "median"
     paths: dict = field(default_factory=dict)  # "old"/"new" -> the paths as given
+    left_out: tuple = ()  # slugs comparable in either data set, but not at ``percentile`` in either
 
     @property
     def counts(self) -> dict:
@@ -99,7 +100,17 @@ class Diff:
         return {"schema": SCHEMA, "old": _data_dict(self.old, self.paths.get("old")),
                 "new": _data_dict(self.new, self.paths.get("new")), "arms": list(self.arms),
                 "semantics": self.semantics, "percentile": self.percentile, "counts": self.counts,
-                "configurations": [e.to_dict() for e in self.entries]}
+                "configurations": [e.to_dict() for e in self.entries], "left_out": list(self.left_out)}
+
+
+def left_out_note(doc: dict) -> str | None:
+    """The sentence the text and the page share on configurations a tail percentile leaves out of a diff."""
+    slugs = doc.get("left_out") or []
+    if not slugs:
+        return None
+    arms = " and ".join(names.spec_label(a) for a in doc.get("arms", ()))
+    return (f"Left out: {len(slugs)} configuration{'s' if len(slugs) != 1 else ''} where, in neither data set, "
+            f"{arms} both have points measuring the {doc.get('percentile')} latency ({', '.join(slugs)}).")
 
 
 def _num(v):
@@ -169,9 +180,13 @@ def diff(old: Dataset, new: Dataset, *, arms=("mtp", "none"), targets=None, sema
     options = {"arms": arms, "semantics": semantics, "cost_table": table, "provider": provider,
                "token_type": token_type, "percentile": percentile}
     sides = {"old": old, "new": new}
-    configs = {name: {Config(r.model, r.hardware, r.precision, int(r.isl), int(r.osl))
-                      for r in ds.configurations(arms=arms, percentile=percentile).itertuples()}
-               for name, ds in sides.items()}
+    def comparable(ds: Dataset, pct: str) -> set:
+        return {Config(r.model, r.hardware, r.precision, int(r.isl), int(r.osl))
+                for r in ds.configurations(arms=arms, percentile=pct).itertuples()}
+
+    configs = {name: comparable(ds, percentile) for name, ds in sides.items()}
+    left_out = () if percentile == "median" else tuple(sorted(
+        c.slug for c in (comparable(old, "median") | comparable(new, "median")) - configs["old"] - configs["new"]))
     cut = {name: config_slices(ds) for name, ds in sides.items()}
     entries = []
     for cfg in sorted(configs["old"] | configs["new"], key=lambda c: c.slug):
@@ -189,9 +204,12 @@ def diff(old: Dataset, new: Dataset, *, arms=("mtp", "none"), targets=None, sema
             entries.append(ConfigDiff(cfg, "unchanged", fixed, lead, lead))
             continue
         before = compare(here["old"], targets=list(fixed) or None, **key, **options)
+        if not fixed and before.targets:  # no band in the new data: both sides at the old comparison's targets
+            fixed = tuple(t.interactivity for t in before.targets)
+            lead = compare(here["new"], targets=list(fixed), **key, **options)
         was, now = _frontier_points(before), _frontier_points(lead)
         entries.append(ConfigDiff(cfg, "changed", fixed, before, lead, tuple(now[k] for k in now if k not in was),
                                   tuple(was[k] for k in was if k not in now), len(new_keys - old_keys),
                                   len(old_keys - new_keys)))
     entries.sort(key=lambda e: (CHANGES.index(e.change), e.config.slug))
-    return Diff(old, new, tuple(entries), arms, semantics, percentile, dict(paths or {}))
+    return Diff(old, new, tuple(entries), arms, semantics, percentile, dict(paths or {}), left_out)

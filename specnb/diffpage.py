@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from . import fmt, names
+from .diff import left_out_note
 from .report import Fragment
 
 DIFF_FILE = "diff.json"
@@ -72,7 +73,8 @@ def header(doc: dict) -> Fragment:
         f'<p class="specnb-headline">{_e(tally)} configurations. Each is read at the same interactivities in both '
         f'data sets (the new comparison\'s targets), so old and new compare like for like.</p>'
         f'<p class="specnb-sub">{_e(dates)} · {_e(doc.get("semantics", "specnb"))} semantics · '
-        f'{_e(doc.get("percentile", "median"))} latencies</p></header>')
+        f'{_e(doc.get("percentile", "median"))} latencies</p>'
+        + (f'<p class="specnb-note">{_e(note)}</p>' if (note := left_out_note(doc)) else "") + "</header>")
 
 
 def summary_table(doc: dict) -> Fragment:

@@ -96,6 +96,32 @@ def test_targets_apply_to_every_configuration(two_drops):
     assert all(e.targets == (30.0, 50.0) for e in r.entries)
 
 
+def test_no_band_in_the_new_data_reads_both_sides_at_the_old_targets(tmp_path):
+    """The new MTP points all sit above the Off ones' interactivities: no matched band, so no new targets."""
+    old = config("b200", "fp4")
+    new = sweep("mtp", [300, 200, 100], xs=(70.0, 80.0, 90.0), run=2) + sweep("none", [1000, 500, 100])
+    r = diff.diff(specnb.load(write(tmp_path / "old.json", old)), specnb.load(write(tmp_path / "new.json", new)))
+    (e,) = r.entries
+    assert e.change == "changed" and e.new.band is None
+    assert e.targets == tuple(t.interactivity for t in e.old.targets) and len(e.targets) == 3
+    doc = e.to_dict()
+    assert doc["interactivity"] == e.targets[1] and doc["old"]["ratio"] == e.old.targets[1].ratio
+    assert doc["new"]["ratio"] is None and doc["ratio_change"] is None
+
+
+def test_a_tail_percentile_names_the_configurations_it_leaves_out(drop_files, two_drops, capsys):
+    """The synthetic drops measure no p90: every configuration is left out, and the text and page say so."""
+    r = diff.diff(*two_drops, percentile="p90")
+    assert r.entries == () and r.left_out == ("dsr1-b200-fp4-1k1k", "dsr1-b300-fp4-1k1k", "dsr1-h200-fp8-1k1k",
+                                              "dsr1-mi355x-fp8-1k1k")
+    note = diff.left_out_note(r.to_dict())
+    assert note.startswith("Left out: 4 configurations") and "p90" in note and "dsr1-h200-fp8-1k1k" in note
+    assert note in str(diffpage.header(r.to_dict()))
+    assert cli.main(["diff", "--old", drop_files[0], "--new", drop_files[1], "--percentile", "p90"]) == 0
+    assert capsys.readouterr().out.rstrip().endswith(note)
+    assert diff.diff(*two_drops).left_out == ()  # the median: nothing left out
+
+
 def test_bundled_snapshots(tmp_path, capsys):
     old, new = "data/inferencex-api/2026-05-05", "data/inferencex-api/2026-06-14"
     import specnb.resources as res
