@@ -210,6 +210,8 @@ def plan(opts: BuildOptions, dataset: Dataset | None = None) -> tuple[Dataset, l
 
     dataset = dataset or load(list(opts.data) or None, meta=opts.meta, model_aliases=opts.model_aliases)
     costs.load_cost_table(opts.cost_table)  # fail early on a bad table
+    if opts.since:  # ... or bad --since data, not after every report (the diff page's load is then a cache hit)
+        load(list(opts.since), meta=opts.meta, model_aliases=opts.model_aliases)
     configs = dataset.configurations(as_of=opts.as_of, percentile=opts.percentile)
     by_slug = {}
     for r in configs.itertuples():

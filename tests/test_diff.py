@@ -197,3 +197,18 @@ def test_build_since_must_exist(tmp_path):
     args = cli.parser().parse_args(["build", "--since", str(tmp_path / "nope")])
     with pytest.raises(UsageError, match="--since .*nope: no such file or folder"):
         build.options_from_args(args, meta={}, gpu_cost={}, gpu_kw={})
+
+
+def test_build_since_with_bad_data_stops_before_any_report(tmp_path):
+    from specnb import build
+    from specnb.errors import SpecnbError
+
+    bad = tmp_path / "old.csv"
+    bad.write_text("model,hardware,framework,precision,spec_method,isl,osl,conc,interactivity,throughput_per_gpu\n"
+                   "dsr1,b200,sglang,fp4,mtp,1024,1024,4,fast,100\n")
+    out = tmp_path / "reports"
+    opts = build.BuildOptions(out=out, formats=("json",), since=(str(bad),), only=("glm5-b200-*",), jobs=1,
+                              progress=False)
+    with pytest.raises(SpecnbError, match=r"old\.csv row \d+.*'interactivity'"):
+        build.run_build(opts)
+    assert not list(out.glob("*/comparison.json"))  # nothing was built first
