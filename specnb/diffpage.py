@@ -20,6 +20,7 @@ PAGE = "diff.html"
 CHANGE_WORDS = {"changed": "changed", "added": "new configuration", "removed": "no longer in the data",
                 "unchanged": "unchanged"}
 CHANGE_COLOURS = {"changed": "#0072B2", "added": "#009E73", "removed": "#D55E00", "unchanged": "#6b7280"}
+COLOUR_NAMES = {"changed": "blue", "added": "green", "removed": "orange", "unchanged": "grey"}
 
 
 def _e(text) -> str:
@@ -126,8 +127,12 @@ def chart_changes(doc: dict):
     order = list(dict.fromkeys(frame["configuration"]))
     kinds = [k for k in CHANGE_COLOURS if k in set(frame["change"])]
     colours = alt.Scale(domain=kinds, range=[CHANGE_COLOURS[k] for k in kinds])
+    arms = doc.get("arms", ["mtp", "none"])
+    treat, base_arm = names.spec_label(arms[0]), names.spec_label(arms[-1])
+    low, high = min(*frame["ratio"], 1.0), max(*frame["ratio"], 1.0)
     y = alt.Y("configuration:N", sort=order, title=None, axis=alt.Axis(labelLimit=320))
-    x = alt.X("ratio:Q", scale=alt.Scale(type="log"), title="MTP ÷ Off throughput per GPU at mid-band",
+    x = alt.X("ratio:Q", scale=alt.Scale(type="log", domain=[low / 1.15, high * 1.15], nice=False),
+              title=f"{treat} ÷ {base_arm} throughput per GPU at mid-band",
               axis=alt.Axis(labelExpr="format(datum.value, '.2~f') + '×'",
                             values=log_ticks([*frame["ratio"], 1.0], range(-2, 3))))
     tips = [alt.Tooltip("configuration:N"), alt.Tooltip("side:N", title="data"),
@@ -137,13 +142,13 @@ def chart_changes(doc: dict):
     lines = base.mark_line(color="#9ca3af", strokeWidth=2).encode(x=x, y=y, detail="configuration:N")
     dots = base.mark_point(size=80, strokeWidth=2).encode(
         x=x, y=y, tooltip=tips,
-        color=alt.Color("change:N", scale=colours, title="Change"),
+        color=alt.Color("change:N", scale=colours, legend=None),  # colours named in the subtitle
         fill=alt.condition("datum.side == 'new'", alt.Color("change:N", scale=colours, legend=None),
                            alt.value("white")),
         shape=alt.Shape("side:N", scale=alt.Scale(domain=["old", "new"], range=["circle", "circle"]), legend=None))
     parity = alt.Chart(pd.DataFrame({"ratio": [1.0]})).mark_rule(color="#222222", strokeDash=[2, 2]).encode(x="ratio:Q")
-    title = alt.TitleParams("MTP/Off throughput ratio at mid-band: old data (hollow) → new data (filled)",
-                            anchor="start")
+    title = alt.TitleParams(f"{treat}/{base_arm} throughput ratio at mid-band: old data (hollow) → new data (filled)",
+                            subtitle=" · ".join(f"{COLOUR_NAMES[k]}: {k}" for k in kinds), anchor="start")
     return (parity + lines + dots).properties(width=560, height=22 * len(order), title=title)
 
 
