@@ -22,7 +22,7 @@ import pandas as pd
 from . import costs, names
 from .comparison import Comparison, Config, compare, parse_targets
 from .data import Dataset, at_percentile, check_percentile
-from .trends import config_slices
+from .trends import config_slices, weakest_grade
 
 SCHEMA = "specnb.diff/1"
 CHANGES = ("changed", "added", "removed", "unchanged")
@@ -133,8 +133,7 @@ def _side(c: Comparison | None, i: int, *, brief: bool = False) -> dict | None:
         return None
     t = c.targets[i] if c.comparable and i < len(c.targets) else None
     grades = [s.grade for s in t.support.values()] if t is not None else []
-    grade = None if t is None or t.ratio is None or None in grades else \
-        max(grades, key=("measured", "interpolated", "sparse").index)
+    grade = None if t is None or t.ratio is None else weakest_grade(grades)
     out = {"ratio": _num(t.ratio) if t is not None else None, "grade": grade}
     if brief:
         return out

@@ -23,12 +23,19 @@ from . import costs
 from .comparison import Comparison, Config, compare, parse_targets, resolve_config
 from .data import Dataset, dated_by, measuring, parse_as_of
 from .errors import UsageError
+from .support import GRADES
 
 SCHEMA = "specnb.trend/1"
 WINDOW_DAYS = 90
 """The suite index's trend column: the change of the mid-band ratio over this many days."""
-GRADE_ORDER = ("measured", "interpolated", "sparse")
-"""Weakest last: a point's grade is the weakest of its arms' grades."""
+
+
+def weakest_grade(grades) -> str | None:
+    """The weakest of the arms' support grades (``support.GRADES``: weakest last); None if an arm has none."""
+    grades = list(grades)
+    if not grades or any(g is None for g in grades):
+        return None
+    return max(grades, key=GRADES.index)
 
 
 @dataclass(frozen=True)
@@ -45,9 +52,7 @@ class TrendPoint:
     @property
     def grade(self) -> str | None:
         """The weakest of the arms' grades; None without a ratio."""
-        if self.ratio is None or any(g is None for g in self.grades.values()):
-            return None
-        return max(self.grades.values(), key=GRADE_ORDER.index)
+        return None if self.ratio is None else weakest_grade(self.grades.values())
 
     def to_dict(self) -> dict:
         return {"date": self.date, "interactivity": _num(self.interactivity), "ratio": _num(self.ratio),
