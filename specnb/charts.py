@@ -164,9 +164,11 @@ def _colour(c: Comparison, *, legend: bool = True, arms: tuple | None = None) ->
     return _field("arm", "nominal", scale=scale, legend=leg if legend else None)
 
 
-def _x(domain: tuple[float, float], *, nice: bool = True) -> dict:
+def _x(domain: tuple[float, float], percentile: str, *, nice: bool = True) -> dict:
+    """The interactivity axis; a tail percentile is named in its title (interactivity = 1 / p99 TPOT)."""
     scale = {"type": "linear", "domain": [float(v) for v in domain], "nice": nice, "zero": False}
-    return _field("interactivity", title="Interactivity (tok/s/user)", scale=scale,
+    title = "Interactivity (tok/s/user)" if percentile == "median" else f"Interactivity at {percentile} (tok/s/user)"
+    return _field("interactivity", title=title, scale=scale,
                   axis={"labelFontSize": FONT, "titleFontSize": FONT + 1})
 
 
@@ -434,7 +436,7 @@ def _metric_layers(c: Comparison, metrics: list[str], metric_test: str, y: dict)
     labels = metric_labels(c.token_type)
     fold = [{"fold": [labels[m] for m in metrics], "as": ["metric", "value"]}, {"filter": metric_test},
             {"filter": "isValid(datum.value) && datum.value > 0"}]
-    x, colour = _x(_x_extent(c)), _colour(c)
+    x, colour = _x(_x_extent(c), c.percentile), _colour(c)
 
     def folded(data: _Records, name: str, mark: dict, encoding: dict, extra_filter: str | None = None) -> alt.Chart:
         transform = fold + ([{"filter": extra_filter}] if extra_filter else [])
@@ -644,7 +646,8 @@ def chart_ratio(c: Comparison) -> alt.LayerChart | alt.Chart:
     y = _y_log("ratio", y_title, "format(datum.value, '.2~f') + '×'", log_ticks([*ratios, *ends, 1.0], range(-3, 4)))
     line = _chart(data, name="ratio", mark={"type": "line", "interpolate": "linear", "strokeWidth": 2.4,
                                                 "clip": True}, encoding={
-        "x": _x((low, high), nice=False), "y": y, "color": _colour(c, legend=len(c.arms) > 2, arms=c.arms[:-1]),
+        "x": _x((low, high), c.percentile, nice=False), "y": y,
+        "color": _colour(c, legend=len(c.arms) > 2, arms=c.arms[:-1]),
         **split,
         "tooltip": [_tip("arm", "Spec decoding"),
                     _tip("interactivity", "Interactivity (tok/s/user)", "quantitative", format=",.1f"),

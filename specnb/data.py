@@ -84,8 +84,9 @@ class Dataset:
     model_aliases: dict = field(default_factory=dict)  # the user's, as ``names.clean_model_aliases`` gives them
 
     def model_key(self, name: str) -> str:
-        """A model name as this dataset's keys spell it (bundled table and this dataset's aliases)."""
-        return names.model_key(name, self.model_aliases)
+        """A model name as this dataset's keys spell it (a key it has, else the bundled table and its aliases)."""
+        key = str(name).strip().lower()
+        return key if (self.points.model == key).any() else names.model_key(name, self.model_aliases)
 
     def usable_points(self, *, as_of=None, percentile: str = "median") -> pd.DataFrame:
         """The points a comparison reads: the latest as of ``as_of`` (default: all rows), of those the ones that
@@ -232,7 +233,7 @@ def topology(rec: dict) -> str:
 
 def resolve_models(frame: pd.DataFrame, aliases: dict) -> pd.DataFrame:
     """Model names as read (ids, paths, runner prefixes) to model keys; each distinct name is looked up once."""
-    keys = {name: names.model_key(name, aliases) for name in frame["model"].unique()}
+    keys = names.model_keys(list(frame["model"].unique()), aliases)
     return frame.assign(model=frame["model"].map(keys), model_id=frame["model_id"].fillna(frame["model"]))
 
 

@@ -142,6 +142,22 @@ def model_key(name: object, aliases: Mapping[str, str] | None = None) -> str:
     return suffixes[-1] if suffixes else ""
 
 
+def model_keys(names: list, aliases: Mapping[str, str] | None = None) -> dict:
+    """``model_key`` of each name, except that unknown names sharing a last path component but not an owner
+    (``org-a/m`` and ``org-b/m``) are keyed by ``owner/name``, so two organisations' models never merge."""
+    keys = {name: model_key(name, aliases) for name in names}
+    known = set((aliases or {}).values()) | {m.key for m in known_models()}
+    owners: dict[str, set] = {}
+    for name, key in keys.items():
+        suffixes = _id_suffixes(name)
+        if key not in known and len(suffixes) > 1:
+            owners.setdefault(key, set()).add(suffixes[-2])
+    for name, key in keys.items():
+        if len(owners.get(key, ())) > 1 and len(_id_suffixes(name)) > 1:
+            keys[name] = _id_suffixes(name)[-2]
+    return keys
+
+
 def model_label(key: str) -> str:
     """Display label of a known key (``dsr1`` → ``DeepSeek R1``); any other key is shown as it is."""
     return next((m.label for m in known_models() if m.key == key), key)

@@ -533,3 +533,12 @@ def test_trend_chart_draws_a_point_per_date_and_target_shaped_by_grade(bundled):
     assert charts.chart_trend(frame).to_dict(validate=True) == spec  # the frame specnb.trend returns draws the same
     one = charts.chart_trend(trends.compute(bundled, "glm5", "b200", "fp8", "8k/1k")).to_dict(validate=True)
     assert one["name"] == "no_history" and "Only one date in the data (2026-05-20)" in one["description"]
+
+
+def test_interactivity_axis_names_a_tail_percentile():
+    """At p99 the x axis is 1 / p99 TPOT: its title says so; the median's stays plain."""
+    p99 = specnb.compare("dsr1", "b200", "fp4", "1k/1k", percentile="p99")
+    median = specnb.compare("dsr1", "b200", "fp4", "1k/1k")
+    for chart in (charts.chart_throughput, charts.chart_ratio):
+        assert "Interactivity at p99 (tok/s/user)" in json.dumps(chart(p99).to_dict())
+        assert "Interactivity at p99" not in json.dumps(chart(median).to_dict())

@@ -291,6 +291,17 @@ def test_distinct_models_are_separate_configurations(tmp_path, shape):
     assert set(c.points.model_id) == {"deepseek-ai/DeepSeek-R1-0528"}
 
 
+def test_one_name_from_two_owners_is_two_configurations(tmp_path):
+    """``org-a/m`` and ``org-b/m`` (say, a fine-tune under the base model's name) are two models."""
+    lines = ["model,hardware,framework,precision,spec_method,isl,osl,conc,interactivity,throughput_per_gpu"]
+    lines += [f"{m},b200,sglang,fp4,{s},1024,1024,4,80,100" for m in ("org-a/Tuned-7B", "org-b/tuned-7b")
+              for s in ("mtp", "none")]
+    (tmp_path / "p.csv").write_text("\n".join(lines) + "\n")
+    configs = specnb.load(str(tmp_path / "p.csv")).configurations()
+    assert sorted(configs.model) == ["org-a/tuned-7b", "org-b/tuned-7b"]
+    assert all(r == {"mtp": 1, "none": 1} for r in configs.points)
+
+
 def test_ci_prefix_wins_and_model_ids_are_kept(tmp_path):
     (tmp_path / "run_5").mkdir()
     rows = [ci_row(model="/mnt/lustre01/models/gpt-oss-120b", infmax_model_prefix="gptoss"),

@@ -64,3 +64,14 @@ def test_user_aliases_win_and_are_exact():
 def test_bad_aliases_are_usage_errors(bad):
     with pytest.raises(UsageError, match="--model-alias .*expected NAME=KEY"):
         names.clean_model_aliases(bad)
+
+
+def test_same_name_from_two_owners_stays_two_models():
+    """A last path component shared by two organisations' models is not enough to merge them."""
+    keys = names.model_keys(["org-a/Model-X", "org-b/model-x", "/models/org-a/Model-X", "deepseek-ai/DeepSeek-R1",
+                             "/mnt/DeepSeek-R1", "Solo-Model"])
+    assert keys["org-a/Model-X"] == keys["/models/org-a/Model-X"] == "org-a/model-x"
+    assert keys["org-b/model-x"] == "org-b/model-x"
+    assert keys["deepseek-ai/DeepSeek-R1"] == keys["/mnt/DeepSeek-R1"] == "dsr1"
+    assert keys["Solo-Model"] == "solo-model"
+    assert names.model_keys(["org-a/m", "/models/org-a/m"]) == {"org-a/m": "m", "/models/org-a/m": "m"}
