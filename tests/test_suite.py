@@ -139,11 +139,11 @@ def test_since_link_and_column(bundled):
     since = {"page": "diff.html", "old": ["data/inferencex-api/2026-05-05"],
              "counts": {"changed": 1, "added": 0, "removed": 0, "unchanged": 0},
              "changes": {b200.config.slug: {"change": "changed", "old": 2.3, "new": 2.9}}}
-    s = suite.Suite(None, (entry(b200),), {}, since)
+    s = suite.Suite(None, (entry(b200),), {}, since=since)
     head = str(suite.header(s))
     assert '<a href="diff.html">What changed since data/inferencex-api/2026-05-05</a>: 1 changed' in head
     html = str(suite.index_table(s))
     assert "<th>Since data/inferencex-api/2026-05-05</th>" in html
     assert f'<a href="diff.html#{b200.config.slug}">changed</a>' in html and "2.3× → 2.9×" in html
     failed = {"status": "error", "slug": "x", "config": entry(b200)["config"], "error": "boom"}
-    assert 'colspan="5"' in str(suite.index_table(suite.Suite(None, (failed,), {}, since)))
+    assert 'colspan="5"' in str(suite.index_table(suite.Suite(None, (failed,), {}, since=since)))
