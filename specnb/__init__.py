@@ -12,14 +12,14 @@ Importing specnb is cheap: charts, notebooks and exporters are imported only whe
 from __future__ import annotations
 
 __version__ = "0.1.0"
-__all__ = ["Comparison", "SpecnbError", "compare", "configurations", "load", "__version__"]
+__all__ = ["Comparison", "SpecnbError", "compare", "configurations", "load", "trend", "__version__"]
 
 
 def __getattr__(name: str):
     if name == "load":
         from .data import load
         return load
-    if name in ("compare", "configurations"):
+    if name in ("compare", "configurations", "trend"):
         from . import api
         return getattr(api, name)
     if name == "Comparison":

@@ -61,3 +61,15 @@ def compare(model: str, hardware: str, precision: str, sequence: str | None = No
                                  gpu_kw={names.hardware_key(k): v for k, v in (gpu_kw or {}).items()}, provider=provider)
     return _compare.compare(_dataset(data, model_aliases), model, hardware, precision, sequence, cost_table=table,
                             provider=provider, **options)
+
+
+def trend(model: str, hardware: str, precision: str, sequence: str | None = None, *, data=None,
+          model_aliases=None, **options) -> pd.DataFrame:
+    """MTP/Off (or any ``arms``) throughput ratio at fixed interactivities on every day the configuration's data
+    changed: one row per date and target (``date``, ``interactivity``, ``ratio``, ``grade``, ...), dates ascending;
+    see ``specnb.trends.compute``. ``targets`` default to those of ``compare`` on the newest data, and the newest
+    date's ratios are ``compare``'s. ``charts.chart_trend`` draws the frame.
+    """
+    from . import trends
+
+    return trends.compute(_dataset(data, model_aliases), model, hardware, precision, sequence, **options).to_frame()

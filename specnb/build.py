@@ -85,6 +85,7 @@ class BuildOptions:
     progress: bool = True
     notebook: Path = REPORT_NOTEBOOK  # the report notebook (a user's own must keep the parameters cell)
     timeout: float | None = None  # seconds a cell of a user's notebook may run (None: papermill's 600)
+    since: tuple = ()  # --since PATH: the previous data set; the index links to what changed since (diffpage)
 
 
 @dataclass(frozen=True)
@@ -264,6 +265,8 @@ def plan(opts: BuildOptions, dataset: Dataset | None = None) -> tuple[Dataset, l
 
     dataset = dataset or load(list(opts.data) or None, meta=opts.meta, model_aliases=opts.model_aliases)
     costs.load_cost_table(opts.cost_table)  # fail early on a bad table
+    if opts.since:  # ... or bad --since data, not after every report (the diff page's load is then a cache hit)
+        load(list(opts.since), meta=opts.meta, model_aliases=opts.model_aliases)
     configs = dataset.configurations(as_of=opts.as_of, percentile=opts.percentile)
     by_slug = {}
     for r in configs.itertuples():
@@ -359,7 +362,7 @@ def write_outputs(job: Job, rendered: Rendered) -> dict:
     entry = {"slug": job.slug, "config": job.config, "status": "ok",
              "files": sorted([*rendered.files, *kept], key=ORDER.index), "options": job.options,
              **{k: rendered.summary.get(k, d) for k, d in (("headline", ""), ("engines_differ", False), ("mid", None),
-                                                           ("crossovers", []))}}
+                                                           ("crossovers", []), ("trend", None))}}
     write_files({**{job.outdir / n: blob for n, blob in rendered.files.items()},
                  job.outdir / STATE_FILE: _state(job, entry)})
     _remove(job.outdir, [f for f in (*ORDER, "failed.ipynb") if f not in entry["files"]])
@@ -507,6 +510,10 @@ def run_build(opts: BuildOptions, *, dataset: Dataset | None = None) -> BuildRes
     if warming is not None:  # two threads importing jupyter_client at once can meet it half-initialized
         warming.join()
     try:
+        if opts.since:  # the diff page executes a notebook here too: after the warm-up's imports
+            from .diffpage import write_since
+
+            write_since(opts, dataset, meta)
         result.index_written = write_index(opts, entries, meta, dataset, rebuilt=bool(stale))
     except Exception as exc:  # noqa: BLE001 - e.g. a full disk: the reports are written, the old index stays
         why = os_error(exc) if isinstance(exc, OSError) else error_line(exc)
@@ -548,6 +555,8 @@ def all_entries(out: Path, dataset: Dataset, entries: dict) -> list[dict]:
 def suite_document(opts: BuildOptions, entries: dict, dataset: Dataset) -> dict:
     """``suite.json``: the data, every entry, and the options the entries share; ``mixed_options`` names
     those they do not (each entry keeps its own)."""
+    from .diffpage import since_summary
+
     listed = all_entries(Path(opts.out), dataset, entries)
     options, mixed = {}, []
     for key in OPTION_KEYS if listed else ():
@@ -558,7 +567,7 @@ def suite_document(opts: BuildOptions, entries: dict, dataset: Dataset) -> dict:
             mixed.append(key)
     return {"schema": "specnb.suite/1", "options": {**options, "formats": list(opts.formats)}, "mixed_options": mixed,
             "data": [{"path": f.path, "format": f.format, "rows": f.rows, "sha256": f.sha256} for f in dataset.files],
-            "entries": listed}
+            "entries": listed, "since": since_summary(Path(opts.out)) if opts.since else None}
 
 
 def write_index(opts: BuildOptions, entries: dict, meta: dict, dataset: Dataset, *, rebuilt: bool) -> bool:
@@ -612,6 +621,9 @@ def add_build_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("--timeout", type=float, metavar="SECONDS",
                    help="seconds one cell of a --notebook may run before its report fails (default 600)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--since", action="append", metavar="PATH",
+                   help="the previous data set (file or folder, repeatable): also write diff.html, what changed since "
+                        "it, and link it from the index")
 
 
 def options_from_args(args, *, meta: dict, gpu_cost: dict, gpu_kw: dict) -> BuildOptions:
@@ -633,13 +645,18 @@ def options_from_args(args, *, meta: dict, gpu_cost: dict, gpu_kw: dict) -> Buil
     if args.timeout is not None and not 0 < args.timeout < float("inf"):
         msg = f"--timeout {args.timeout:g}: give the seconds a cell may run, more than 0"
         raise UsageError(msg)
+    missing = [p for p in args.since or () if not Path(p).exists()]
+    if missing:
+        msg = f"--since {missing[0]}: no such file or folder; give the previous data set (a file or folder)"
+        raise UsageError(msg)
     return BuildOptions(
         data=tuple(args.data or ()), meta=meta, model_aliases=names.clean_model_aliases(args.model_alias),
         out=Path(args.out), formats=parse_formats(args.format), only=only, jobs=args.jobs, targets=targets,
         cost_table=args.cost_table, provider=args.provider, token_type=args.token_type, semantics=args.semantics,
         percentile=check_percentile(args.percentile), as_of=parse_as_of(args.as_of),
         gpu_cost=gpu_cost, gpu_kw=gpu_kw, force=args.force, progress=not args.no_progress,
-        notebook=Path(args.notebook), scheduler=args.scheduler, timeout=args.timeout)
+        notebook=Path(args.notebook), scheduler=args.scheduler, timeout=args.timeout,
+        since=tuple(args.since or ()))
 
 
 def run_build_command(args, **parsed) -> int:

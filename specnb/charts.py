@@ -672,3 +672,74 @@ def chart_ratio(c: Comparison) -> alt.LayerChart | alt.Chart:
 def report_charts(c: Comparison) -> dict:
     """The report's three charts by name: ``throughput``, ``cost``, ``ratio``."""
     return {"throughput": chart_throughput(c), "cost": chart_cost(c), "ratio": chart_ratio(c)}
+
+
+# ---------------------------------------------------------------------------------------------- history
+
+TARGET_COLOURS = ("#0072B2", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
+GRADE_LABELS = {"measured": "measured", "interpolated": "interpolated", "sparse": THIN_STRETCH}
+GRADE_SHAPES = {"measured": "circle", "interpolated": "square", THIN_STRETCH: "triangle-up"}
+TREND_HEIGHT = 200
+
+
+@_quiet
+def chart_trend(trend) -> alt.LayerChart | alt.Chart:
+    """The treatment/baseline throughput ratio at fixed interactivities over time: one line per target, one
+    point per date on which the data changed (the comparison as the data stood that day), shaped by its support
+    grade — hollow triangles are thin data, so a jump caused by one sparse new measurement shows as such.
+
+    ``trend`` is a ``specnb.trends.Trend`` or its ``to_frame()`` (what ``specnb.trend(...)`` returns). With fewer
+    than two dates the chart says so instead of drawing an empty plot.
+    """
+    frame = trend.to_frame() if hasattr(trend, "to_frame") else trend
+    title = "Throughput ratio over time, at fixed interactivity"
+    if frame.empty:
+        return _message(title, ["No matched band in the newest data: no interactivity to follow over time."],
+                        name="no_trend")
+    first = frame.iloc[0]
+    treat, base = names.spec_label(first["arm"]), names.spec_label(first["baseline"])
+    title = f"{treat}/{base} throughput ratio over time, at fixed interactivity"
+    subject = (f"{names.model_label(first['model'])} · {names.hardware_label(first['hardware'])} "
+               f"{str(first['precision']).upper()} · {names.sequence_label(first['isl'], first['osl'])}")
+    dates = [d for d in dict.fromkeys(frame["date"]) if isinstance(d, str) and d]
+    known = frame[frame["ratio"].notna() & frame["date"].isin(dates)]
+    if len(dates) < 2 or known.empty:
+        why = (f"Only one date in the data ({dates[0]}): no history to draw." if len(dates) == 1 else
+               "No dated data: no history to draw." if not dates else
+               f"No {treat}/{base} ratio at these interactivities on any of the {len(dates)} dates.")
+        return _message(title, [why, subject], name="no_history")
+    targets = list(dict.fromkeys(f"{fmt.fmt_interactivity(x)} tok/s/user" for x in frame["interactivity"]))
+    grades = [GRADE_LABELS[g] for g in known["grade"]]
+    ranges = [fmt.fmt_ratio_range(lo, hi) if pd.notna(lo) else fmt.DASH
+              for lo, hi in zip(known["ratio_low"], known["ratio_high"], strict=True)]
+    data = _data({"date": known["date"].tolist(), "ratio": _floats(known["ratio"]),
+                  "target": [f"{fmt.fmt_interactivity(x)} tok/s/user" for x in known["interactivity"]],
+                  "grade": grades, "range": ranges})
+    x = _field("date", "temporal", title=None, axis={"format": "%b %Y", "labelFontSize": FONT, "tickCount": 6,
+                                                      "labelOverlap": "greedy"})
+    ticks = log_ticks([*_floats(known["ratio"]), 1.0], range(-3, 4))
+    y = _y_log("ratio", f"{treat} ÷ {base} throughput per GPU", "format(datum.value, '.2~f') + '×'", ticks)
+    colour = _field("target", "nominal", title="At", scale={"domain": targets,
+                                                            "range": list(TARGET_COLOURS[:len(targets)])},
+                    legend={"labelFontSize": FONT, "titleFontSize": FONT, "orient": "right"})
+    tips = [_tip("date", "As of", "temporal", format="%Y-%m-%d"), _tip("target", "At"),
+            _tip("ratio", f"Ratio to {base}", "quantitative", format=".2f"), _tip("grade", "Support"),
+            _tip("range", "If any one measurement is dropped")]
+    shown = [g for g in GRADE_SHAPES if g in set(grades)]
+    shape = _field("grade", "nominal", title="Support", scale={"domain": shown,
+                                                               "range": [GRADE_SHAPES[g] for g in shown]},
+                   legend={"labelFontSize": FONT, "titleFontSize": FONT, "orient": "right"})
+    fill = {"condition": {"test": f"datum.grade == {json.dumps(THIN_STRETCH)}", "value": 0}, "value": 1}
+    line = _chart(data, name="trend_lines", mark={"type": "line", "strokeWidth": 1.8, "opacity": 0.8,
+                                                  "interpolate": "step-after"},
+                  encoding={"x": x, "y": y, "color": colour, "detail": _field("target", "nominal")})
+    dots = _chart(data, name="trend_points", mark={"type": "point", "filled": True, "size": 70, "strokeWidth": 1.6},
+                  encoding={"x": x, "y": y, "color": colour, "stroke": {**colour, "legend": None}, "shape": shape,
+                            "fillOpacity": fill, "tooltip": tips})
+    parity = _data({"ratio": [1.0]})
+    rule = _chart(parity, name="trend_parity", mark={"type": "rule", "color": "#222222", "strokeWidth": 1,
+                                                     "strokeDash": [2, 2]}, encoding={"y": _field("ratio")})
+    sub = [subject, "Each point: the comparison as the data stood that day (rows dated after it left out), held until "
+           "the next; hollow triangles: thin data, an estimate; dotted: parity (1×)."]
+    return alt.LayerChart(layer=[rule, line, dots], width=WIDTH, height=TREND_HEIGHT, title=_title(title, sub),
+                          description=f"{title}, {subject}")

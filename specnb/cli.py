@@ -1,4 +1,4 @@
-"""The ``specnb`` command: list, compare, export and build.
+"""The ``specnb`` command: list, compare, trend, diff, export and build.
 
 Every ``SpecnbError`` is printed as one line on stderr with exit code 2; anything else is a bug and
 keeps its traceback.
@@ -7,16 +7,69 @@ keeps its traceback.
 from __future__ import annotations
 
 import argparse
+import codecs
 import json
 import os
 import signal
 import sys
 import threading
+import unicodedata
 
 from . import costs, names
 from .errors import SpecnbError, UsageError
 from .formats._rows import PERCENTILES
 from .spline import SEMANTICS
+
+
+#: What the terminal shows for specnb's own typography when it cannot show the character (a non-UTF-8 locale,
+#: e.g. ``LC_ALL=C``); any other character it cannot show loses its accents (``é`` → ``e``) or becomes ``?``.
+ASCII_FALLBACK = {"—": "-", "–": "-", "−": "-", "×": "x", "·": "-", "→": "->", "†": "+", "✓": "*", "…": "...",
+                  "≈": "~", "≤": "<=", "≥": ">=", "±": "+/-", "÷": "/", "§": "S", "µ": "u", "⁶": "^6", "⁹": "^9",
+                  "\u00a0": " ", "\u202f": " ", "‘": "'", "’": "'", "“": '"', "”": '"', "⏎": " "}
+
+
+def _ascii_fallback(exc: UnicodeEncodeError) -> tuple[bytes, int]:
+    """Codec error handler ``specnb.ascii``: ``ASCII_FALLBACK`` for what the terminal's encoding cannot show; the
+    bytes of a file name the locale could not decode (``surrogateescape``) are given back as they were."""
+    out = bytearray()
+    for ch in exc.object[exc.start:exc.end]:
+        if "\udc80" <= ch <= "\udcff":
+            out.append(ord(ch) - 0xDC00)
+            continue
+        plain = ASCII_FALLBACK.get(ch) or "".join(c for c in unicodedata.normalize("NFKD", ch) if c.isascii())
+        out += (plain or "?").encode("ascii")
+    return bytes(out), exc.end
+
+
+codecs.register_error("specnb.ascii", _ascii_fallback)
+
+
+def _utf8(stream) -> bool:
+    """Whether ``stream`` can show every character (its encoding is UTF-8)."""
+    try:
+        return codecs.lookup(getattr(stream, "encoding", None) or "ascii").name.startswith("utf")
+    except LookupError:
+        return False
+
+
+def _terminal_degrades() -> None:
+    """Where the terminal cannot show a character, print ``ASCII_FALLBACK`` instead of raising (the one place CLI
+    output is made safe: every ``print`` of the command goes through these streams)."""
+    for stream in (sys.stdout, sys.stderr):
+        if not _utf8(stream) and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="specnb.ascii")
+
+
+def _name(arg: str) -> str:
+    """A name given on the command line (model, GPU, ``--meta`` value) as the text the user typed: under a
+    non-UTF-8 locale Python keeps the bytes it could not decode as surrogates (PEP 383), which would never equal
+    the UTF-8 names read from the data. (File paths keep the locale's form: that is what opens the file.)"""
+    return os.fsencode(arg).decode("utf-8", "surrogateescape") if any("\udc80" <= c <= "\udcff" for c in arg) else arg
+
+
+def _print_json(value) -> None:
+    """``value`` as indented JSON: as is on a UTF-8 stream, else with ``\\u`` escapes (lossless, still JSON)."""
+    print(json.dumps(value, indent=1, ensure_ascii=not _utf8(sys.stdout)))
 
 
 def _key_values(items, what: str, *, numeric: bool) -> dict:
@@ -37,14 +90,17 @@ def _key_values(items, what: str, *, numeric: bool) -> dict:
     return out
 
 
-def _common(p: argparse.ArgumentParser) -> None:
+def _common(p: argparse.ArgumentParser, *, data: bool = True) -> None:
+    """The options every command takes; ``data=False``: a command that names its data sets otherwise (``diff``)
+    and takes no ``--as-of``."""
     g = p.add_argument_group("data and costing")
-    g.add_argument("--data", action="append", metavar="PATH",
-                   help="benchmark file or folder (repeatable); default: the bundled data/")
-    g.add_argument("--meta", action="append", metavar="KEY=VALUE",
+    if data:
+        g.add_argument("--data", action="append", metavar="PATH",
+                       help="benchmark file or folder (repeatable); default: the bundled data/")
+    g.add_argument("--meta", action="append", type=_name, metavar="KEY=VALUE",
                    help="configuration field for raw client results that their file names lack, "
                         "e.g. hardware=h200 (repeatable)")
-    g.add_argument("--model-alias", action="append", metavar="NAME=KEY",
+    g.add_argument("--model-alias", action="append", type=_name, metavar="NAME=KEY",
                    help="read model NAME (an id, path or display name; exact, case-insensitive) as model KEY, "
                         "e.g. my-r1-finetune=dsr1 (repeatable); see `specnb list --models`")
     g.add_argument("--semantics", default="specnb", choices=SEMANTICS,
@@ -53,12 +109,14 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help=f"bundled table ({', '.join(sorted(costs.bundled_tables()))}) or a CSV/YAML file")
     g.add_argument("--provider", default=costs.DEFAULT_PROVIDER, choices=costs.PROVIDERS)
     g.add_argument("--token-type", default="total", choices=costs.TOKEN_TYPES)
-    g.add_argument("--gpu-cost", action="append", metavar="GPU=USD", help="override one GPU's $/GPU-hour")
-    g.add_argument("--gpu-kw", action="append", metavar="GPU=KW", help="override one GPU's all-in kW")
+    g.add_argument("--gpu-cost", action="append", type=_name, metavar="GPU=USD", help="override one GPU's $/GPU-hour")
+    g.add_argument("--gpu-kw", action="append", type=_name, metavar="GPU=KW", help="override one GPU's all-in kW")
     rows = p.add_argument_group("which rows")
     rows.add_argument("--percentile", default="median", metavar="|".join(PERCENTILES),
                       help="latency percentile: interactivity is 1 / its TPOT, TTFT and E2E are read at it; points "
                            "without it are left out (default median)")
+    if not data:
+        return
     rows.add_argument("--as-of", metavar="YYYY-MM-DD",
                       help="the data as it stood that day: rows dated after it are left out, then the newest row "
                            "per line and concurrency is used (default: every row)")
@@ -81,13 +139,19 @@ def _cost_table(args, gpu: str):
                                 gpu_kw=_key_values(args.gpu_kw, "--gpu-kw", numeric=True), provider=args.provider)
 
 
-def _print_rows(rows: list[list[str]]) -> None:
+def _rows_text(rows: list[list[str]]) -> list[str]:
     """Aligned columns, the first row a header underlined with dashes."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    out = []
     for n, row in enumerate(rows):
-        print("  ".join(c.ljust(widths[i]) for i, c in enumerate(row)).rstrip())
+        out.append("  ".join(c.ljust(widths[i]) for i, c in enumerate(row)).rstrip())
         if n == 0:
-            print("  ".join("-" * w for w in widths))
+            out.append("  ".join("-" * w for w in widths))
+    return out
+
+
+def _print_rows(rows: list[list[str]]) -> None:
+    print("\n".join(_rows_text(rows)))
 
 
 def list_models(dataset) -> list[dict]:
@@ -106,7 +170,7 @@ def cmd_list(args) -> int:
     if args.models:
         models = list_models(dataset)
         if args.format == "json":
-            print(json.dumps(models, indent=1, ensure_ascii=False))
+            _print_json(models)
             return 0
         _print_rows([["model", "label", "points", "ids in the data"]] + [
             [m["model"], m["label"] if m["known"] else "(not a dashboard key)", str(m["points"]),
@@ -117,7 +181,7 @@ def cmd_list(args) -> int:
     records = [{"model": r.model, "hardware": r.hardware, "precision": r.precision, "isl": int(r.isl),
                 "osl": int(r.osl), "points": dict(sorted(r.points.items()))} for r in configs.itertuples()]
     if args.format == "json":
-        print(json.dumps(records, indent=1))
+        _print_json(records)
         return 0
     if not records:
         print(f"no configurations with points for every arm{_scope(args)}; try --all")
@@ -143,11 +207,8 @@ def _scope(args) -> str:
 def _compare(args, dataset, *, strict: bool):
     from .comparison import compare
 
-    arms = tuple(a.strip() for a in args.arms.split(","))
-    return compare(dataset, args.model, args.hardware, args.precision, args.sequence, arms=arms,
-                   targets=args.targets, strict_targets=strict, semantics=args.semantics,
-                   cost_table=_cost_table(args, args.hardware), provider=args.provider, token_type=args.token_type,
-                   percentile=args.percentile, as_of=args.as_of)
+    return compare(dataset, args.model, args.hardware, args.precision, args.sequence, strict_targets=strict,
+                   as_of=args.as_of, **_arm_options(args))
 
 
 def render_text(c) -> str:
@@ -190,10 +251,117 @@ def render_text(c) -> str:
 def cmd_compare(args) -> int:
     c = _compare(args, _dataset(args), strict=True)
     if args.format == "json":
-        print(json.dumps(c.to_dict(), indent=1, ensure_ascii=False))
+        _print_json(c.to_dict())
     else:
         sys.stdout.write(render_text(c))
     return 0
+
+
+def _arm_options(args) -> dict:
+    """The comparison options every comparing command shares (arms, targets, semantics, costs, percentile)."""
+    return {"arms": tuple(a.strip() for a in args.arms.split(",")), "targets": args.targets,
+            "semantics": args.semantics, "cost_table": _cost_table(args, args.hardware), "provider": args.provider,
+            "token_type": args.token_type, "percentile": args.percentile}
+
+
+def cmd_trend(args) -> int:
+    from . import trends
+
+    t = trends.compute(_dataset(args), args.model, args.hardware, args.precision, args.sequence, as_of=args.as_of,
+                       **_arm_options(args))
+    if args.format == "json":
+        _print_json(t.to_dict())
+    else:
+        sys.stdout.write(render_trend_text(t))
+    return 0
+
+
+def render_trend_text(t) -> str:
+    """A trend as a terminal table: one row per date, one column per target; † marks a ratio on thin data."""
+    from . import fmt, narrative
+
+    treat, base = names.spec_label(t.treatment), names.spec_label(t.baseline)
+    cfg = t.config
+    title = (f"{treat}/{base} throughput ratio over time — {names.model_label(cfg.model)} · "
+             f"{names.hardware_label(cfg.hardware)} {cfg.precision.upper()} · {cfg.sequence}")
+    out = [title, "=" * len(title),
+           "At fixed interactivities: " + (f"{', '.join(fmt.fmt_interactivity(x) for x in t.targets)} tok/s/user"
+                                           if t.targets else "none") + "; "
+           f"latency percentile {t.percentile}; " + (f"data as of {t.as_of}" if t.as_of else "all the data"), ""]
+    if t.points:
+        rows = [["date"] + [f"{fmt.fmt_interactivity(x)} tok/s/user" for x in t.targets] + ["matched band"]]
+        for day in t.dates:
+            at = [p for p in t.points if p.date == day]
+            band = next((p.band for p in at if p.band), None)
+            rows.append([day or "(undated)"]
+                        + [fmt.DASH if p.ratio is None else f"{p.ratio:.2f}×" + (fmt.THIN_MARK if p.grade == "sparse"
+                                                                                 else "") for p in at]
+                        + [fmt.fmt_band(round(band[0], 1), round(band[1], 1)) if band else "none"])
+        out += _rows_text(rows) + ["", f"{fmt.THIN_MARK} thin data (support grade sparse): an estimate; "
+                                       f"{fmt.DASH}: an arm not measured at that interactivity that day.", ""]
+    out.append(narrative.trend_sentence(t))
+    out += [f"Note: {n}" for n in t.notes]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def cmd_diff(args) -> int:
+    from . import diff
+    from .data import load
+
+    meta = _key_values(args.meta, "--meta", numeric=False)
+    sides = {}
+    for name, paths in (("old", args.old), ("new", args.new)):
+        sides[name] = load(paths, meta=meta, model_aliases=list(args.model_alias or ()))
+        for note in sides[name].notes:
+            print(f"specnb: note: --{name}: {note}", file=sys.stderr)
+    result = diff.diff(sides["old"], sides["new"], arms=tuple(a.strip() for a in args.arms.split(",")),
+                       targets=args.targets, semantics=args.semantics,
+                       cost_table=costs.load_cost_table(args.cost_table), provider=args.provider,
+                       token_type=args.token_type, percentile=args.percentile, paths={"old": args.old, "new": args.new})
+    doc = result.to_dict()
+    if args.out:
+        from . import diffpage
+        from .extras import require
+
+        require("reports", "specnb diff --out")
+        page = diffpage.write_page(doc, args.out)
+        print(f"wrote {page} and {page.with_name(diffpage.DIFF_FILE)}", file=sys.stderr)
+    if args.format == "json":
+        _print_json(doc)
+    else:
+        sys.stdout.write(render_diff_text(doc))
+    return 0
+
+
+def render_diff_text(doc: dict) -> str:
+    """A diff as a terminal table: every configuration at its mid-band target, every target of a changed one."""
+    from . import fmt
+    from .diff import left_out_note
+    from .diffpage import CHANGE_WORDS, band_text, change_text, ratio_text
+
+    counts = doc["counts"]
+    out = [f"What changed: {' '.join(doc['old']['paths'])} -> {' '.join(doc['new']['paths'])}",
+           f"{counts['changed']} changed, {counts['added']} added, {counts['removed']} removed, "
+           f"{counts['unchanged']} unchanged; MTP/Off throughput ratio, old and new data at the same interactivities",
+           ""]
+    rows = [["configuration", "change", "at tok/s/user", "old", "new", "change", "band old -> new", "frontier +/-"]]
+    for e in doc["configurations"]:
+        frontier = e["frontier"]
+        moved = f"+{len(frontier['added'])} -{len(frontier['dropped'])}" if e["change"] == "changed" else ""
+        band = f"{band_text(e['old'])} -> {band_text(e['new'])}"
+        targets = e["targets"] if e["change"] == "changed" else [
+            {"interactivity": e["interactivity"], "old": e["old"], "new": e["new"], "ratio_change": e["ratio_change"]}]
+        for i, t in enumerate(targets or [{"interactivity": None, "old": None, "new": None, "ratio_change": None}]):
+            first = i == 0
+            rows.append([e["title"] if first else "", CHANGE_WORDS[e["change"]] if first else "",
+                         fmt.fmt_interactivity(t["interactivity"]), ratio_text(t["old"]), ratio_text(t["new"]),
+                         change_text(t["ratio_change"]), band if first else "", moved if first else ""])
+    out += _rows_text(rows)
+    out += ["", f"{fmt.THIN_MARK} thin data (an estimate); {fmt.DASH}: no ratio on that side. Every target of a "
+                "changed configuration is listed; --format json or --out DIR give the frontier points that are new "
+                "or gone."]
+    out += [note] if (note := left_out_note(doc)) else []
+    return "\n".join(out) + "\n"
 
 
 def cmd_export(args) -> int:
@@ -219,6 +387,18 @@ def cmd_build(args) -> int:
                              gpu_kw=_key_values(args.gpu_kw, "--gpu-kw", numeric=True))
 
 
+def _config_arguments(p: argparse.ArgumentParser) -> None:
+    """One configuration and how to compare it: what ``compare`` and ``trend`` take."""
+    p.add_argument("--model", required=True, type=_name)
+    p.add_argument("--hardware", required=True, type=_name)
+    p.add_argument("--precision", required=True, type=_name)
+    p.add_argument("--sequence", required=True, type=_name, help="e.g. 1k/1k, 1k/8k, 8k/1k")
+    p.add_argument("--targets", help="interactivities (tok/s/user), e.g. 30,50,80; default 25/50/75 %% of the band "
+                   "(trend: of the newest data's band, the same every day)")
+    p.add_argument("--arms", default="mtp,none", type=_name, help="treatment first, baseline last (default mtp,none)")
+    p.add_argument("--format", default="text", choices=("text", "json"))
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="specnb", description="MTP vs Off at matched interactivity: "
                                 "throughput per GPU, cost per token and power, from benchmark sweeps.")
@@ -229,7 +409,7 @@ def parser() -> argparse.ArgumentParser:
     _common(pl)
     pl.add_argument("--format", default="text", choices=("text", "json"))
     pl.add_argument("--all", action="store_true", help="include configurations that lack an arm")
-    pl.add_argument("--arms", default="mtp,none", help="arms a configuration needs (default mtp,none)")
+    pl.add_argument("--arms", default="mtp,none", type=_name, help="arms a configuration needs (default mtp,none)")
     pl.add_argument("--models", action="store_true",
                     help="the model keys and labels instead: the dashboard's, then any other in the data, with "
                          "the ids read as each")
@@ -237,14 +417,27 @@ def parser() -> argparse.ArgumentParser:
 
     pc = sub.add_parser("compare", help="one configuration's comparison as a table or JSON")
     _common(pc)
-    pc.add_argument("--model", required=True)
-    pc.add_argument("--hardware", required=True)
-    pc.add_argument("--precision", required=True)
-    pc.add_argument("--sequence", required=True, help="e.g. 1k/1k, 1k/8k, 8k/1k")
-    pc.add_argument("--targets", help="interactivities (tok/s/user), e.g. 30,50,80; default 25/50/75 %% of the band")
-    pc.add_argument("--arms", default="mtp,none", help="treatment first, baseline last (default mtp,none)")
-    pc.add_argument("--format", default="text", choices=("text", "json"))
+    _config_arguments(pc)
     pc.set_defaults(func=cmd_compare)
+
+    pt = sub.add_parser("trend", help="one configuration's MTP/Off ratio at fixed interactivities on every day its "
+                        "data changed (the comparison as of each day)")
+    _common(pt)
+    _config_arguments(pt)
+    pt.set_defaults(func=cmd_trend)
+
+    pdf = sub.add_parser("diff", help="what changed between two data sets, configuration by configuration")
+    pdf.add_argument("--old", action="append", required=True, metavar="PATH",
+                    help="the earlier data set: file or folder (repeatable), e.g. data/inferencex-api/2026-05-05")
+    pdf.add_argument("--new", action="append", required=True, metavar="PATH",
+                    help="the later data set: file or folder (repeatable), e.g. data/inferencex-api/2026-06-14")
+    _common(pdf, data=False)
+    pdf.add_argument("--targets", help="interactivities (tok/s/user) for every configuration, e.g. 40,60; default: "
+                    "each configuration's new comparison's 25/50/75 %% of the band")
+    pdf.add_argument("--arms", default="mtp,none", type=_name, help="treatment first, baseline last (default mtp,none)")
+    pdf.add_argument("--format", default="text", choices=("text", "json"))
+    pdf.add_argument("--out", metavar="DIR", help="also write DIR/diff.html (offline) and DIR/diff.json")
+    pdf.set_defaults(func=cmd_diff)
 
     pe = sub.add_parser("export", help="write the loaded points as a canonical CSV (with --as-of: as of that day; "
                         "with --percentile p90|p99: only the points that measure it)")
@@ -296,6 +489,7 @@ def main(argv=None) -> int:
 
 
 def _main(argv) -> int:
+    _terminal_degrades()
     args = parser().parse_args(argv)
     if args.version:
         from . import __version__

@@ -25,9 +25,19 @@ import numpy as np
 import pandas as pd
 
 from . import costs, names, support
-from .data import PERCENTILES, Dataset, at_percentile, check_percentile, latency_columns, parse_as_of, selection_words
+from .data import (
+    PERCENTILES,
+    Dataset,
+    at_percentile,
+    check_percentile,
+    check_plausible,
+    latency_columns,
+    parse_as_of,
+    selection_words,
+)
 from .errors import UsageError
 from .frontier import Frontier, pareto_frontier
+from .frozen import FrameField, FrozenDict, freeze, own_copy, thaw
 from .spline import SEMANTICS, MonotoneCurve
 
 SCHEMA = "specnb.comparison/1"
@@ -102,6 +112,9 @@ class ArmValues:
     evaluated_at: float  # the interactivity actually evaluated (differs from the target when clamped)
     joules_per_total_token: float = math.nan  # measured energy, interpolated over the knots that record it
 
+    def __post_init__(self):
+        object.__setattr__(self, "cost_per_mtok_by_type", FrozenDict(self.cost_per_mtok_by_type))
+
     @property
     def measured(self) -> bool:
         return self.in_range or self.clamped
@@ -118,6 +131,10 @@ class Target:
     ratios: dict = field(default_factory=dict)  # every non-baseline arm's throughput / baseline's
     support: dict = field(default_factory=dict)  # arm → support.Support: the knots its value is read between
     ratio_ranges: dict = field(default_factory=dict)  # non-baseline arm → support.RatioRange (None without a ratio)
+
+    def __post_init__(self):
+        for name in ("arms", "ratios", "support", "ratio_ranges"):
+            object.__setattr__(self, name, FrozenDict(getattr(self, name)))
 
     @property
     def ratio(self) -> float | None:
@@ -177,8 +194,7 @@ class MetricCurve:
 
     @classmethod
     def fit(cls, frontier: Frontier, metric: str, semantics: str) -> MetricCurve:
-        values = (frontier.points[metric].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-                  if metric in frontier.points else np.full(frontier.size, np.nan))
+        values = frontier.values(metric)
         knots = np.flatnonzero(np.isfinite(values))
         if len(knots) < 2 and not (frontier.size == 1 and len(knots) == 1):
             return cls(metric, tuple(int(k) for k in knots), None)
@@ -197,7 +213,9 @@ class MetricCurve:
 
 @dataclass(frozen=True)
 class Comparison:
-    """The result everything renders from. Build it with ``compare``; never mutate it."""
+    """The result everything renders from. Build it with ``compare``. Immutable in depth: its frames (``points``,
+    ``curves``, ``priced_points``, each frontier's ``points``) are handed out as copies, its curves' arrays are
+    read-only and its mappings refuse edits, so whatever a reader does with them, the next reader sees the same."""
 
     config: Config
     arms: tuple
@@ -209,12 +227,18 @@ class Comparison:
     crossovers: tuple
     frontiers: dict
     metric_curves: dict  # arm → metric → MetricCurve: which frontier knots carry which metric
-    points: pd.DataFrame
-    curves: pd.DataFrame
+    points: pd.DataFrame = FrameField()
+    curves: pd.DataFrame = FrameField()
     notes: tuple
     provenance: dict = field(default_factory=dict)
     percentile: str = "median"  # the latency percentile interactivity, TTFT and E2E are read at
     as_of: str | None = None  # the day the data was cut at (rows dated after it left out); None: all rows
+
+    def __post_init__(self):
+        object.__setattr__(self, "frontiers", FrozenDict(self.frontiers))
+        object.__setattr__(self, "metric_curves", FrozenDict({a: FrozenDict(m) for a, m in self.metric_curves.items()}))
+        object.__setattr__(self, "provenance", freeze(self.provenance))
+        object.__setattr__(self, "notes", tuple(self.notes))
 
     @property
     def title(self) -> str:
@@ -251,10 +275,14 @@ class Comparison:
         """Per arm, the (left, right) interactivities of frontier stretches too thin to pin the curve down."""
         return {arm: support.sparse_segments(self.frontiers[arm]) for arm in self.arms}
 
-    @cached_property
+    @property
     def priced_points(self) -> pd.DataFrame:
         """The configuration's measured points (arms of this comparison) with cost and power, and a
-        ``on_frontier`` flag: what the charts plot as raw points."""
+        ``on_frontier`` flag: what the charts plot as raw points (a copy: see ``Comparison``)."""
+        return own_copy(self._priced_points)
+
+    @cached_property
+    def _priced_points(self) -> pd.DataFrame:
         p = self.points[self.points.spec_method.isin(self.arms)].copy()
         col = THROUGHPUT_COLUMNS[self.token_type]
         p["cost_per_mtok"] = costs.cost_per_mtok(self.rate.usd_per_gpu_hour, p[col].to_numpy(dtype=float))
@@ -328,13 +356,13 @@ def _band(frontiers: dict, points_by_arm: dict, semantics: str) -> Band | None:
 
 
 def default_targets(band: Band, semantics: str) -> list[float]:
-    """25/50/75 % of the band, rounded to whole tok/s/user (one decimal if that leaves the band)."""
+    """25/50/75 % of the band, rounded to whole tok/s/user, or to as few decimals as keep the target inside the band
+    when whole numbers leave it (a band narrower than 1 tok/s/user, or one near 0): a default target never lies
+    outside the band, in either semantics. Targets that round alike are given once."""
     out = []
     for q in QUANTILES:
         exact = band.low + band.span * q
-        t = float(round(exact))
-        if semantics == "specnb" and not band.low <= t <= band.high:
-            t = round(exact, 1)
+        t = next((float(round(exact, d)) for d in range(17) if band.low <= round(exact, d) <= band.high), exact)
         if t not in out:
             out.append(t)
     return out
@@ -653,6 +681,7 @@ def compare(dataset: Dataset, model: str, hardware: str, precision: str, sequenc
     table = costs.load_cost_table(cost_table)
     rate = table.rate(config.hardware, provider)
     points, selection_notes, scope = _selection(dataset, config, arms, as_of, percentile)
+    check_plausible(points)  # loading checked every row; this guards a Dataset made or edited by hand
     points_by_arm = {arm: points[points.spec_method == arm] for arm in arms}
     frontiers = {arm: pareto_frontier(points_by_arm[arm], arm) for arm in arms}
     fitted = {arm: metric_curves(frontiers[arm], semantics, percentile) for arm in arms}
@@ -778,7 +807,7 @@ def _to_dict(c: Comparison) -> dict:
                          "wide_range_factor": support.WIDE_RANGE_FACTOR},
         "sparse_segments": {a: [list(s) for s in segs] for a, segs in c.sparse_segments.items()},
         "notes": list(c.notes),
-        "provenance": c.provenance,
+        "provenance": thaw(c.provenance),
     }
 
 

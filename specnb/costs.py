@@ -6,12 +6,18 @@ Formulas (SPEC §3.4), applied to an *interpolated throughput*, never splined on
 * tokens per dollar       = ``1e6 / cost per million tokens``
 * tok/s per MW            = ``throughput × 1000 / kw_per_gpu``
 
-A GPU with no constants has no rate: every derived value is NaN and is shown as "no rate", never 0.
+A GPU with no constants has no rate: every derived value is NaN and is shown as "no rate", never 0. Every constant
+lies in its ``PLAUSIBLE`` range (checked wherever a rate enters: table files, overrides, ``GpuRate``), so, with the
+data's own ranges (``data.PLAUSIBLE``), every derived value is finite and non-zero.
+
+User tables are small files: over ``MAX_FILE_BYTES`` is refused before reading; YAML is read by a safe loader
+that refuses repeated keys and documents whose aliases expand past ``MAX_YAML_NODES`` nodes (a "billion laughs").
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import math
 from dataclasses import dataclass, field, replace
@@ -20,12 +26,29 @@ from pathlib import Path
 import numpy as np
 
 from .errors import CostTableError, UsageError
+from .fmt import fmt_limits
+from .formats._rows import integer_literal
+from .formats.csvfile import repeated_column
 
 PROVIDERS = ("hyperscaler", "neocloud", "rental")
 TOKEN_TYPES = ("total", "input", "output")
 DEFAULT_TABLE = "2026-07"
 DEFAULT_PROVIDER = "hyperscaler"
 BUNDLED_FILE = Path(__file__).with_name("tables") / "costs.csv"
+MAX_FILE_BYTES = 1 << 20  # a cost table is a few hundred bytes
+MAX_YAML_NODES = 10_000  # nodes of a YAML cost table with every alias expanded
+PLAUSIBLE = {"kw_per_gpu": (1e-3, 1e3, "kW per GPU"), **dict.fromkeys(PROVIDERS, (1e-3, 1e4, "USD per GPU-hour"))}
+"""Plausible range (low, high, unit) of each constant: 1 W to 1 MW of all-in power, $0.001 to $10,000 an hour."""
+
+
+def rate_problem(field_name: str, value) -> str | None:
+    """What is wrong with a constant (``kw_per_gpu`` or a provider's rate), as "expected …" words; None if fine."""
+    low, high, unit = PLAUSIBLE[field_name]
+    if not (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0):
+        return f"a positive number ({unit})"
+    if not low <= value <= high:
+        return f"{fmt_limits(low, high, unit)} (a plausible range)"
+    return None
 
 
 @dataclass(frozen=True)
@@ -34,6 +57,16 @@ class GpuRate:
 
     kw_per_gpu: float | None
     usd_per_gpu_hour: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        given = {"kw_per_gpu": self.kw_per_gpu, **self.usd_per_gpu_hour}
+        for name, value in given.items():
+            if name not in PLAUSIBLE:
+                raise UsageError.unknown_choice("provider", name, PROVIDERS)
+            expected = None if value is None else rate_problem(name, value)
+            if expected:
+                msg = f"GPU rate: {name} is {value!r}, expected {expected}"
+                raise CostTableError(msg)
 
 
 @dataclass(frozen=True)
@@ -55,9 +88,10 @@ class CostTable:
     def with_override(self, gpu: str, *, usd_per_gpu_hour: float | None = None, kw_per_gpu: float | None = None,
                       provider: str = DEFAULT_PROVIDER) -> CostTable:
         """A new table with one GPU's rate and/or power replaced (the name records the override)."""
-        for label, value in (("cost", usd_per_gpu_hour), ("power", kw_per_gpu)):
-            if value is not None and not (math.isfinite(value) and value > 0):
-                msg = f"override for {gpu}: {label} {value!r} must be a positive number"
+        for option, name, value in (("--gpu-cost", provider, usd_per_gpu_hour), ("--gpu-kw", "kw_per_gpu", kw_per_gpu)):
+            expected = None if value is None else rate_problem(name, value)
+            if expected:
+                msg = f"{option} {gpu}={value!r}: expected {expected}"
                 raise CostTableError(msg)
         old = self.gpus.get(gpu, GpuRate(None, {}))
         usd = dict(old.usd_per_gpu_hour)
@@ -127,10 +161,10 @@ def _number(text: str, where: str, field_name: str) -> float | None:
     try:
         value = float(text)
     except ValueError:
-        msg = f"{where}: field {field_name!r} is {text!r}, expected a positive number"
-        raise CostTableError(msg) from None
-    if not (math.isfinite(value) and value > 0):
-        msg = f"{where}: field {field_name!r} is {text!r}, expected a positive number"
+        value = math.nan
+    expected = rate_problem(field_name, value)
+    if expected:
+        msg = f"{where}: field {field_name!r} is {text[:40]!r}, expected {expected}"
         raise CostTableError(msg)
     return value
 
@@ -168,6 +202,10 @@ def _csv_rows(text: str, source: str) -> list[tuple[str, dict]]:
     if not header or "gpu" not in header:
         msg = f"{source}: cost CSV needs a header with gpu,kw_per_gpu and one or more of {', '.join(PROVIDERS)}"
         raise CostTableError(msg)
+    repeated = repeated_column(header)
+    if repeated is not None:
+        msg = f"{source} header: column {repeated!r} appears more than once; keep one"
+        raise CostTableError(msg)
     try:
         return [(f"{source} row {i + 1}", row) for i, row in enumerate(reader)]
     except csv.Error as exc:
@@ -177,7 +215,7 @@ def _csv_rows(text: str, source: str) -> list[tuple[str, dict]]:
 
 def bundled_tables() -> dict[str, CostTable]:
     """The versioned tables shipped with specnb, by name."""
-    rows = _csv_rows(BUNDLED_FILE.read_text(), "specnb/tables/costs.csv")
+    rows = _csv_rows(BUNDLED_FILE.read_text(encoding="utf-8"), "specnb/tables/costs.csv")
     by_name: dict[str, list] = {}
     for where, row in rows:
         by_name.setdefault(row["table"], []).append((where, row))
@@ -195,8 +233,13 @@ def load_cost_table(spec: str | Path | CostTable | None = None) -> CostTable:
     path = Path(spec)
     if not path.is_file():
         raise UsageError.unknown_choice("cost table (or no such file)", spec, tables)
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        msg = (f"{path}: {size:,} bytes is over the {MAX_FILE_BYTES:,}-byte limit for a cost table (one row per GPU "
+               "is a few hundred bytes); is this the right file?")
+        raise CostTableError(msg)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         msg = f"{path}: not UTF-8 text (byte {exc.start}); expected a cost CSV or YAML file"
         raise CostTableError(msg) from None
@@ -206,13 +249,7 @@ def load_cost_table(spec: str | Path | CostTable | None = None) -> CostTable:
 
 
 def _yaml_table(text: str, path: Path) -> CostTable:
-    import yaml
-
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        msg = f"{path}: not valid YAML ({exc.__class__.__name__}); expected gpu: {{kw_per_gpu: .., hyperscaler: ..}}"
-        raise CostTableError(msg) from None
+    doc = read_yaml(text, str(path))
     if isinstance(doc, dict) and "gpus" in doc:
         name, gpus = str(doc.get("name") or path.stem), doc["gpus"]
     else:
@@ -227,3 +264,92 @@ def _yaml_table(text: str, path: Path) -> CostTable:
             raise CostTableError(msg)
         rows.append((f"{path} GPU {gpu!r}", {"gpu": gpu, **{k: "" if v is None else str(v) for k, v in values.items()}}))
     return _table_from_rows(rows, name, str(path))
+
+
+class _RepeatedKey(Exception):
+    """A YAML mapping names one key twice (raised by the loader, worded by ``read_yaml``)."""
+
+
+@functools.cache
+def _loader():
+    """PyYAML's SafeLoader (C-accelerated when available) refusing repeated mapping keys; made on first use, so
+    importing specnb does not import yaml."""
+    import yaml
+
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class Loader(base):
+        def construct_mapping(self, node, deep=False):
+            seen: dict = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":  # ``<<: *defaults`` may be overridden: not a repeat
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    if key in seen:
+                        raise _RepeatedKey(key, seen[key], key_node.start_mark.line + 1)
+                except TypeError:  # an unhashable key: SafeLoader's own error says so
+                    break
+                seen[key] = key_node.start_mark.line + 1
+            return super().construct_mapping(node, deep=deep)
+
+        def construct_yaml_int(self, node):  # past Python's digit limit: the literal, for the field check to name
+            return integer_literal(str(node.value), lambda _: super(Loader, self).construct_yaml_int(node))
+
+    Loader.add_constructor("tag:yaml.org,2002:int", Loader.construct_yaml_int)
+    return Loader
+
+
+def expanded_nodes(root, limit: int) -> int:
+    """How many nodes a composed YAML document has once every alias is expanded, counted up to ``limit + 1``
+    (a recursive alias, which expands forever, counts as ``limit + 1``). Aliases share their anchor's node, so
+    each node is sized once."""
+    size: dict = {}
+    stack = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        children = [n for pair in node.value for n in (pair if isinstance(pair, tuple) else (pair,))] \
+            if isinstance(node.value, list) else []
+        if done:
+            size[id(node)] = min(limit + 1, 1 + sum(size[id(c)] for c in children))
+            continue
+        if id(node) in size:
+            if size[id(node)] is None:  # reached again while being sized: the node contains itself
+                return limit + 1
+            continue
+        size[id(node)] = None
+        stack.append((node, True))
+        stack.extend((c, False) for c in children)
+    return size[id(root)]
+
+
+def read_yaml(text: str, where: str):
+    """A small YAML document, read safely: no custom tags, no repeated keys, at most ``MAX_YAML_NODES`` nodes with
+    aliases expanded. Any failure is one ``CostTableError`` line."""
+    import yaml
+
+    loader = _loader()(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if expanded_nodes(node, MAX_YAML_NODES) > MAX_YAML_NODES:
+            msg = (f"{where}: YAML expands to over {MAX_YAML_NODES:,} values through its aliases (&anchor/*alias); "
+                   "a cost table needs a few dozen: write the values out")
+            raise CostTableError(msg)
+        return loader.construct_document(node)
+    except _RepeatedKey as exc:
+        key, first, again = exc.args
+        msg = f"{where} line {again}: key {str(key)[:40]!r} appears twice in one mapping (first on line {first}); keep one"
+        raise CostTableError(msg) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark is not None else ""
+        msg = (f"{where}: not valid YAML{at} ({getattr(exc, 'problem', None) or exc.__class__.__name__}); "
+               "expected gpu: {kw_per_gpu: .., hyperscaler: ..}")
+        raise CostTableError(msg) from None
+    except RecursionError:
+        msg = f"{where}: YAML nested too deeply to be a cost table"
+        raise CostTableError(msg) from None
+    finally:
+        loader.dispose()

@@ -25,7 +25,7 @@ import json
 import math
 import os
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +33,9 @@ import pandas as pd
 
 from . import formats, names, resources
 from .errors import DataError, FormatError, Problem, UsageError
-from .formats._rows import ENERGY_FIELDS, PERCENTILES, TAIL_PERCENTILES
+from .fmt import fmt_limits
+from .formats._rows import ENERGY_FIELDS, PERCENTILES, TAIL_PERCENTILES, integer_literal
+from .frozen import own_copy
 
 CANONICAL_COLUMNS = (
     "model", "hardware", "framework", "precision", "spec_method", "isl", "osl", "conc", "disagg",
@@ -55,6 +57,21 @@ MEASURES = ("interactivity", "throughput_per_gpu", "output_throughput_per_gpu", 
 REQUIRED_MEASURES = ("interactivity", "throughput_per_gpu")
 """What every point has; any other measure (and ``conc``) may be missing (NaN / NA): "not measured"."""
 INT_COLUMNS = ("isl", "osl")
+PLAUSIBLE = {
+    **dict.fromkeys(("interactivity", "p90_interactivity", "p99_interactivity"), (1e-3, 1e6, "tok/s/user")),
+    **dict.fromkeys(("throughput_per_gpu", "output_throughput_per_gpu", "input_throughput_per_gpu"),
+                    (1e-3, 1e8, "tok/s/GPU")),
+    **dict.fromkeys(("median_tpot_s", "p90_tpot_s", "p99_tpot_s"), (1e-6, 1e3, "s")),
+    **dict.fromkeys(("median_ttft_s", "median_e2el_s", "p90_ttft_s", "p90_e2el_s", "p99_ttft_s", "p99_e2el_s"),
+                    (1e-6, 1e6, "s")),
+    "avg_power_w": (1e-3, 1e6, "W"),
+    **dict.fromkeys(("joules_per_total_token", "joules_per_input_token", "joules_per_output_token"),
+                    (1e-12, 1e9, "J")),
+}
+"""Plausible range (low, high, unit) of each measure, in canonical units. Wide enough for any real benchmark, narrow
+enough that everything derived from a point (cost, tokens per $, tok/s per MW with the cost table's ranges in
+``costs.PLAUSIBLE``, throughput ratios, spline slopes, crossovers) is finite and non-zero in float64. A value
+outside is a ``DataError`` naming the file, row and field (see ``implausible``)."""
 
 BUNDLED_DATA = resources.DATA
 DEFAULT_MAX_FILE_MB = 100.0
@@ -130,14 +147,17 @@ def default_data_paths() -> list[Path]:
 
 
 def display_path(path: Path) -> str:
-    """A stable, short name for a file: relative to the bundled data's parent or to the cwd."""
+    """A stable, short name for a file: relative to the bundled data's parent or to the cwd. Always text (what
+    JSON and HTML can hold): bytes of the name that are not UTF-8 read as U+FFFD, whatever the locale."""
     resolved = path.resolve()
+    shown = resolved.as_posix()
     for base in (BUNDLED_DATA.parent, Path.cwd()):
         try:
-            return resolved.relative_to(base).as_posix()
+            shown = resolved.relative_to(base).as_posix()
+            break
         except ValueError:
             continue
-    return resolved.as_posix()
+    return os.fsencode(shown).decode("utf-8", "replace")
 
 
 def built_by_specnb(path: Path, root: Path) -> bool:
@@ -200,14 +220,17 @@ def read_file(path: Path, meta: dict, problems: list[Problem]) -> tuple[list[dic
         rows = formats.csvfile.parse(text, shown)
         records = formats.csvfile.read(rows, shown, meta, problems)
         return _tag(records, shown, "csv"), SourceFile(shown, "csv", len(records), digest)
+    repeated = RepeatedKeys()
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, object_pairs_hook=repeated, parse_int=integer_literal)
     except json.JSONDecodeError as exc:
         msg = f"{shown}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
         raise FormatError(msg) from None
     except RecursionError:
         msg = f"{shown}: JSON nested too deeply to be benchmark data"
         raise FormatError(msg) from None
+    if repeated.found:
+        raise DataError.from_problems(repeated.problems(doc, shown))
     for fmt in formats.JSON_FORMATS:
         if fmt.detect(doc, shown):
             records = fmt.read(doc, shown, meta, problems)
@@ -221,6 +244,82 @@ def read_file(path: Path, meta: dict, problems: list[Problem]) -> tuple[list[dic
     msg = (f"{shown}: not a known benchmark format ({kind}); expected API rows with 'metrics', "
            f"CI aggregate rows with 'hw' and 'tput_per_gpu', or a benchmark_serving result with 'median_tpot_ms'")
     raise FormatError(msg)
+
+
+class RepeatedKeys:
+    """``json.loads``' ``object_pairs_hook``: builds dicts as usual and records every object that repeats a key,
+    which plain ``json.loads`` would resolve silently (the last value wins). ``problems`` then names the row and
+    the key; only a file that repeats one pays for that search."""
+
+    def __init__(self):
+        self.found: list[tuple[dict, str, list]] = []  # (the object, the key, its values in order)
+
+    def __call__(self, pairs: list) -> dict:
+        obj = dict(pairs)
+        if len(obj) != len(pairs):
+            seen: set = set()
+            key = next(k for k, _ in pairs if k in seen or seen.add(k))
+            self.found.append((obj, key, [v for k, v in pairs if k == key]))
+        return obj
+
+    def problems(self, doc, shown: str) -> list[Problem]:
+        """One ``Problem`` per object that repeats a key: the row it is in (as the format readers number rows),
+        the key's dotted path (``metrics.tput_per_gpu``) and its first two values."""
+        where = {id(obj): (key, values) for obj, key, values in self.found}
+        rows = list(enumerate(doc)) if isinstance(doc, list) else [(None, doc)]
+        out = []
+        for row, top in rows:
+            stack = [(top, "")]
+            while stack:  # iterative: a deep document must not hit the recursion limit here
+                node, prefix = stack.pop()
+                if isinstance(node, dict):
+                    if id(node) in where:
+                        key, values = where[id(node)]
+                        conc = top.get("conc", top.get("max_concurrency")) if isinstance(top, dict) else None
+                        out.append(Problem(shown, row, prefix + key, values[-1],
+                                           f"one value per key: {key!r} appears {_times(len(values))} in one JSON "
+                                           f"object (first {values[0]!r}); keep one",
+                                           conc if isinstance(conc, int) and not isinstance(conc, bool) else None))
+                    stack.extend((v, f"{prefix}{k}.") for k, v in reversed(node.items()))
+                elif isinstance(node, list):
+                    stack.extend((v, prefix) for v in reversed(node))
+        return out
+
+
+def implausible(frame: pd.DataFrame) -> list[Problem]:
+    """Every value of ``frame`` outside its ``PLAUSIBLE`` range, as Problems naming the row's file and row (from its
+    ``source``), its concurrency and the canonical field. Vectorised: loading checks every row read."""
+    problems = []  # (row position, Problem): reported in the rows' order
+    for col, (low, high, unit) in PLAUSIBLE.items():
+        if col not in frame:
+            continue
+        values = frame[col].to_numpy(dtype=float, na_value=np.nan)
+        for i in np.flatnonzero((values < low) | (values > high)):  # NaN (not measured) compares False
+            source = str(frame["source"].iat[i]) if "source" in frame else "(data)"
+            path, _, row = source.rpartition("#")
+            conc = frame["conc"].iat[i] if "conc" in frame else None
+            problems.append((i, Problem(path if row.isdigit() else source, int(row) if row.isdigit() else None, col,
+                                        float(values[i]), f"{plausible_words(col)} (a plausible range)",
+                                        None if conc is None or pd.isna(conc) else int(conc))))
+    return [p for _, p in sorted(problems, key=lambda item: item[0])]
+
+
+def check_plausible(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` when every value lies in its ``PLAUSIBLE`` range, else a ``DataError`` naming the first."""
+    problems = implausible(frame)
+    if problems:
+        raise DataError.from_problems(problems)
+    return frame
+
+
+def plausible_words(col: str) -> str:
+    """``0.001 to 100,000,000 tok/s/GPU``: a measure's plausible range, for messages and docs."""
+    low, high, unit = PLAUSIBLE[col]
+    return fmt_limits(low, high, unit)
+
+
+def _times(n: int) -> str:
+    return "twice" if n == 2 else f"{n} times"
 
 
 def _tag(records: list[dict], shown: str, fmt: str) -> list[dict]:
@@ -490,7 +589,7 @@ def load(paths=None, *, meta: dict | None = None, model_aliases=None) -> Dataset
     loaded partially.
     """
     if _PINNED and _pin_key(paths, meta) in _PINNED:
-        return _PINNED[_pin_key(paths, meta)]
+        return _own(_PINNED[_pin_key(paths, meta)])
     meta = _meta_clean(meta)
     aliases = names.clean_model_aliases(model_aliases)
     if paths is None or (not isinstance(paths, (str, Path)) and len(paths) == 0):
@@ -501,7 +600,7 @@ def load(paths=None, *, meta: dict | None = None, model_aliases=None) -> Dataset
     stamp = tuple((str(p.resolve()), p.stat().st_mtime_ns, p.stat().st_size) for p in files)
     cache_key = (stamp, tuple(sorted((k, str(v)) for k, v in meta.items())), tuple(sorted(aliases.items())))
     if cache_key in _CACHE:
-        return _CACHE[cache_key]
+        return _own(_CACHE[cache_key])
     problems: list[Problem] = []
     records: list[dict] = []
     sources = []
@@ -518,13 +617,20 @@ def load(paths=None, *, meta: dict | None = None, model_aliases=None) -> Dataset
         msg = f"{', '.join(s.path for s in sources)}: no benchmark points found" + \
             (f"; {notes[0][0].lower()}{notes[0][1:]}" if notes else "")
         raise FormatError(msg)
-    history = drop_duplicates(impute_dates(resolve_models(to_frame(records), aliases)))
+    history = drop_duplicates(impute_dates(resolve_models(check_plausible(to_frame(records)), aliases)))
     history = history.assign(dated_by=dated_by(history))
     dataset = Dataset(points=points_as_of(history), history=history, files=tuple(sources), notes=notes,
                       model_aliases=aliases)
     _CACHE.clear()  # keep one dataset: the build reloads the same inputs many times
     _CACHE[cache_key] = dataset
-    return dataset
+    return _own(dataset)
+
+
+def _own(dataset: Dataset) -> Dataset:
+    """``dataset`` as the caller's own: its frames are lazy copies (see ``frozen.own_copy``), so a caller that edits
+    ``points`` or ``history`` changes nothing another caller, or the next ``load``, sees."""
+    return replace(dataset, points=own_copy(dataset.points), history=own_copy(dataset.history),
+                   model_aliases=dict(dataset.model_aliases))
 
 
 def configurations(points: pd.DataFrame, *, all_configs: bool = False, arms=("mtp", "none")) -> pd.DataFrame:

@@ -19,11 +19,19 @@ def _ok(value) -> bool:
     return value is not None and isinstance(value, (int, float)) and math.isfinite(value)
 
 
+def _fixed(value: float, decimals: int, *, sep: str = ",") -> str:
+    """Fixed-point with ``decimals`` (and thousands separators); three significant digits instead where fixed-point
+    would print a non-zero value as 0 or run past 15 digits, so an extreme but valid value never reads as 0."""
+    if value != 0 and (abs(value) < 0.5 * 10.0 ** -decimals or abs(value) >= 1e15):
+        return f"{value:.3g}"
+    return f"{value:{sep}.{decimals}f}"
+
+
 def fmt_throughput(value, *, decimals: int = 1) -> str:
     """tok/s/GPU: ``3139.2`` in tables, ``3,139`` in prose (decimals=0)."""
     if not _ok(value):
         return NOT_MEASURED
-    return f"{value:,.{decimals}f}"
+    return _fixed(value, decimals)
 
 
 def _unpriced(measured: bool, rated: bool) -> str:
@@ -36,20 +44,20 @@ def fmt_cost(value, *, measured: bool = True, rated: bool = True) -> str:
     """USD per million tokens: three decimals below $10, two above."""
     if not _ok(value):
         return _unpriced(measured, rated)
-    return f"${value:,.3f}" if value < 10 else f"${value:,.2f}"
+    return "$" + _fixed(value, 3 if value < 10 else 2)
 
 
 def fmt_power(value, *, measured: bool = True, rated: bool = True) -> str:
     """tok/s per MW, whole numbers with thousands separators."""
     if not _ok(value):
         return _unpriced(measured, rated)
-    return f"{value:,.0f}"
+    return _fixed(value, 0)
 
 
 def fmt_tokens_per_dollar(value, *, measured: bool = True, rated: bool = True) -> str:
     if not _ok(value):
         return _unpriced(measured, rated)
-    return f"{value:,.0f}"
+    return _fixed(value, 0)
 
 
 def fmt_joules(value) -> str:
@@ -68,16 +76,16 @@ def fmt_seconds(value) -> str:
     if not _ok(value):
         return NOT_MEASURED
     if value < 1:
-        return f"{value:.3f} s"
+        return f"{_fixed(value, 3)} s"
     if value < 10:
         return f"{value:.2f} s"
-    return f"{value:.1f} s"
+    return f"{_fixed(value, 1, sep='')} s"
 
 
 def fmt_interactivity(value) -> str:
     if not _ok(value):
         return DASH
-    return f"{value:g}" if float(value).is_integer() else f"{value:.1f}"
+    return f"{value:g}" if float(value).is_integer() else _fixed(value, 1, sep="")
 
 
 def fmt_band(low, high) -> str:
@@ -86,7 +94,7 @@ def fmt_band(low, high) -> str:
 
 def fmt_ratio(ratio: float) -> str:
     """``8.4×``; two significant digits below 10, whole numbers above."""
-    return f"{ratio:.1f}×" if ratio < 10 else f"{ratio:.0f}×"
+    return f"{_fixed(ratio, 1, sep='')}×" if ratio < 10 else f"{_fixed(ratio, 0, sep='')}×"
 
 
 def fmt_pct(fraction: float) -> str:
@@ -110,7 +118,7 @@ def fmt_ratio_range(low: float, high: float) -> str:
 
 def fmt_knot_interactivity(x: float) -> str:
     """A measured point's interactivity in a support note: whole tok/s/user, one decimal below 10."""
-    return f"{x:,.0f}" if x >= 10 else f"{x:.1f}"
+    return _fixed(x, 0) if x >= 10 else _fixed(x, 1)
 
 
 def fmt_support(target, grade, left, right) -> str:
@@ -125,3 +133,10 @@ def fmt_support(target, grade, left, right) -> str:
     if len(ends) == 1:
         return f"{fmt_knot_interactivity(ends[0])} (end)"
     return f"{fmt_knot_interactivity(left)}–{fmt_knot_interactivity(right)}"
+
+
+def fmt_limits(low: float, high: float, unit: str) -> str:
+    """A plausible range as people write it, for messages: ``0.001 to 100,000,000 tok/s/GPU``."""
+    def end(x: float) -> str:
+        return f"{int(x):,}" if 1 <= x < 1e10 and float(x).is_integer() else f"{x:g}"
+    return f"{end(low)} to {end(high)} {unit}"

@@ -8,9 +8,12 @@ Points with x ≤ 0 or non-finite values never enter.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
+
+from .frozen import FrameField, readonly, stored
 
 
 def pareto_mask(x, y) -> np.ndarray:
@@ -35,24 +38,27 @@ def pareto_mask(x, y) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Frontier:
-    """An arm's frontier: knots ``x`` (strictly increasing) and ``y`` (strictly decreasing) and their rows."""
+    """An arm's frontier: knots ``x`` (strictly increasing) and ``y`` (strictly decreasing) and their rows
+    (``points``, handed out as a copy: editing it cannot change the frontier)."""
 
     arm: str
-    points: pd.DataFrame  # the frontier rows, sorted by x
+    points: pd.DataFrame = FrameField()  # the frontier rows, sorted by x
     x_col: str = "interactivity"
     y_col: str = "throughput_per_gpu"
 
-    @property
+    @cached_property
     def x(self) -> np.ndarray:
-        return self.points[self.x_col].to_numpy(dtype=float)
+        """The knots' interactivities (read-only)."""
+        return readonly(self._rows[self.x_col])
 
-    @property
+    @cached_property
     def y(self) -> np.ndarray:
-        return self.points[self.y_col].to_numpy(dtype=float)
+        """The knots' throughputs (read-only)."""
+        return readonly(self._rows[self.y_col])
 
     @property
     def size(self) -> int:
-        return len(self.points)
+        return len(self._rows)
 
     @property
     def x_range(self) -> tuple[float, float] | None:
@@ -60,7 +66,18 @@ class Frontier:
 
     @property
     def engines(self) -> tuple[str, ...]:
-        return tuple(sorted(set(self.points["framework"]))) if "framework" in self.points else ()
+        return tuple(sorted(set(self._rows["framework"]))) if "framework" in self._rows else ()
+
+    def values(self, column: str) -> np.ndarray:
+        """One column of the frontier's rows as floats: NaN where blank, all NaN when the rows lack it."""
+        rows = self._rows
+        if column not in rows:
+            return np.full(len(rows), np.nan)
+        return rows[column].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+
+    @property
+    def _rows(self) -> pd.DataFrame:  # the stored rows, read without the copy ``points`` hands out
+        return stored(self, "points")
 
 
 def pareto_frontier(points: pd.DataFrame, arm: str, x_col: str = "interactivity",

@@ -169,3 +169,66 @@ def paragraphs(c: Comparison) -> list[str]:
     if cross:
         out.append(cross)
     return out
+
+
+# ---------------------------------------------------------------------------------------------- history
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")
+
+
+def _day(date: str) -> str:
+    """``2026-05-20`` → ``20 May 2026``."""
+    year, month, day = date.split("-")
+    return f"{int(day)} {MONTHS[int(month) - 1]} {year}"
+
+
+def _when(first: str, last: str) -> tuple[str, str]:
+    """How two dates read in a sentence: by month (``in February``, ``in June 2026``), by day when they share a
+    month, with the year on both when they differ in it."""
+    if first[:7] == last[:7]:
+        same_year = _day(first).rsplit(" ", 1)[0]
+        return f"on {same_year}", f"on {_day(last)}"
+    y1, m1 = first.split("-")[:2]
+    y2, m2 = last.split("-")[:2]
+    start = MONTHS[int(m1) - 1] + (f" {y1}" if y1 != y2 else "")
+    return f"in {start}", f"in {MONTHS[int(m2) - 1]} {y2}"
+
+
+def trend_sentence(t) -> str:
+    """One sentence on how the ratio at the mid-band target moved over the data's dates (a ``trends.Trend``):
+    "MTP's advantage at 101 tok/s/user went from 1.9× in February to 2.8× in June 2026", or why there is no
+    history to tell (one date, no matched band)."""
+    x = t.mid_target
+    treat, base = _label(t.treatment), _label(t.baseline)
+    if x is None:
+        return f"No history: the newest data has no matched {treat}/{base} band to follow over time."
+    dates = [d for d in t.dates if d]
+    if not dates:
+        return f"No row of this data is dated: there is no history of the {treat}/{base} ratio to show."
+    if len(dates) < 2:
+        return (f"Only one date in the data ({_day(dates[0])}): there is no history of the {treat}/{base} ratio "
+                "to show yet.")
+    at = f"{fmt.fmt_interactivity(x)} tok/s/user"
+    known = [p for p in t.series(x) if p.ratio is not None]
+    if not known:
+        return (f"At {at} there is no {treat}/{base} ratio on any of the {len(dates)} dates: one arm was not "
+                "measured there.")
+    first, last = known[0], known[-1]
+    if first is last:
+        return (f"Of the {len(dates)} dates in the data, only {_day(last.date)} gives the {treat}/{base} ratio at "
+                f"{at} ({fmt.fmt_ratio(last.ratio)}).")
+    since, until = _when(first.date, last.date)
+    subject = f"{treat}'s advantage" if min(first.ratio, last.ratio) >= 1 else f"The {treat}/{base} throughput ratio"
+    if abs(last.ratio / first.ratio - 1) < TIE_THRESHOLD:
+        text = f"{subject} at {at} held at {fmt.fmt_ratio(last.ratio)} from {since[3:]} to {until[3:]}"
+    else:
+        text = (f"{subject} at {at} went from {fmt.fmt_ratio(first.ratio)} {since} to "
+                f"{fmt.fmt_ratio(last.ratio)} {until}")
+    thin = [w for p, w in ((first, since), (last, until)) if p.grade == "sparse"]
+    text += f" ({len(dates)} dates of data"
+    if len(thin) == 2:
+        text += f"; both values rest on thin data ({fmt.THIN_MARK}): estimates"
+    elif thin:
+        text += f"; the value {thin[0]} rests on thin data ({fmt.THIN_MARK}), an estimate"
+    return text + ")."

@@ -268,11 +268,36 @@ def downloads(c: Comparison) -> Fragment:
                     "</p>")
 
 
-class MachineOutput:
-    """A cell output that carries ``comparison.json`` and the CSV out of the kernel, invisible in the report."""
+def history(h) -> Fragment:
+    """The history section (``h``: the comparison's ``trends.Trend``): one sentence on how the mid-band ratio moved
+    over the data's dates, the dates it rests on, and any note on undated rows."""
+    dates = [d for d in h.dates if d]
+    when = (f"<p class=\"specnb-note\">{len(dates)} dates on which this configuration's data changed, "
+            f"{_e(dates[0])} to {_e(dates[-1])}; at each, the comparison as the data stood that day (rows dated after "
+            "it left out, then the newest row per line and concurrency), read at this report's targets.</p>"
+            if len(dates) > 1 else "")
+    notes = "".join(f'<p class="specnb-note">Note: {_e(n)}</p>' for n in h.notes)
+    return Fragment(f'<section class="specnb-history"><p>{_e(narrative.trend_sentence(h))}</p>{when}{notes}'
+                    "</section>")
 
-    def __init__(self, c: Comparison):
+
+def history_chart(h):
+    """The ratio at the report's targets over time (``charts.chart_trend``); nothing with fewer than two dates
+    (``history`` says so in words)."""
+    if len([d for d in h.dates if d]) < 2 or all(p.ratio is None for p in h.points):
+        return Fragment('<div class="specnb-nohistory"></div>')
+    from .charts import chart_trend
+
+    return chart(chart_trend(h))
+
+
+class MachineOutput:
+    """A cell output that carries ``comparison.json`` and the CSV out of the kernel, invisible in the report;
+    with the report's history (a ``trends.Trend``), the index's trend column too."""
+
+    def __init__(self, c: Comparison, history=None):
         self.c = c
+        self.history = history
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         from .suite import index_numbers
@@ -280,13 +305,14 @@ class MachineOutput:
         text = comparison_json_text(self.c)
         # what the suite's index shows, kept in suite.json too: a build without JSON files still has it
         summary = {"headline": narrative.headline(self.c), "engines_differ": self.c.engines_differ,
-                   **index_numbers(json.loads(text))}
+                   **index_numbers(json.loads(text)),
+                   "trend": self.history.index_entry() if self.history is not None else None}
         return {COMPARISON_MIME: text, CSV_MIME: comparison_csv_text(self.c),
                 SUMMARY_MIME: summary, "text/plain": f"<specnb comparison {self.c.config.slug}>"}
 
 
-def machine_output(c: Comparison) -> MachineOutput:
-    return MachineOutput(c)
+def machine_output(c: Comparison, history=None) -> MachineOutput:
+    return MachineOutput(c, history)
 
 
 def run_metadata(meta: dict) -> Fragment:

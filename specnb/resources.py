@@ -31,5 +31,5 @@ TEMPLATES = PACKAGE / "templates"
 
 
 def notebook(name: str) -> Path:
-    """A bundled notebook by name: ``report``, ``summary`` or ``explore``."""
+    """A bundled notebook by name: ``report``, ``summary``, ``diff`` or ``explore``."""
     return NOTEBOOKS / f"{name}.ipynb"

@@ -25,6 +25,8 @@ from functools import cached_property
 
 import numpy as np
 
+from .frozen import readonly
+
 SEMANTICS = ("specnb", "inferencex")
 
 
@@ -61,6 +63,12 @@ class MonotoneCurve:
     x: np.ndarray
     y: np.ndarray
     slopes: np.ndarray | None
+
+    def __post_init__(self):  # arrays of its own that refuse writes: the curve cannot be edited in place
+        for name in ("x", "y", "slopes"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, readonly(value))
 
     @classmethod
     def fit(cls, x, y, semantics: str = "specnb") -> MonotoneCurve:

@@ -16,6 +16,7 @@ from pathlib import Path
 from . import fmt, names
 from .report import Fragment
 from .support import SPARSE_FACTOR, WIDE_RANGE_FACTOR
+from .trends import WINDOW_DAYS, window_change
 
 SUITE_FILE = "suite.json"
 
@@ -26,6 +27,16 @@ class Suite:
     entries: tuple  # dicts from suite.json, with "comparison" (dict or None) attached
     options: dict  # the options every report was built with
     mixed: tuple = ()  # options that differ between reports (each entry's "options" has its own)
+    since: dict | None = None  # the --since diff page's summary (diffpage.since_summary), when the build wrote one
+
+    @property
+    def newest_date(self) -> str | None:
+        """The day the trend column's window ends: the build's as-of day, else the newest date of any report's
+        history."""
+        if self.options.get("as_of"):
+            return self.options["as_of"]
+        dates = [p["date"] for e in self.entries for p in ((e.get("trend") or {}).get("points") or []) if p["date"]]
+        return max(dates, default=None)
 
 
 def _e(text) -> str:
@@ -43,7 +54,8 @@ def load_suite(reports_dir) -> Suite:
         elif entry.get("status") == "ok" and entry.get("mid") is not None:  # built without comparison.json
             comp = {"targets": [entry["mid"]], "crossovers": entry.get("crossovers", [])}
         entries.append({**entry, "comparison": comp})
-    return Suite(root, tuple(entries), doc.get("options", {}), tuple(doc.get("mixed_options", ())))
+    return Suite(root, tuple(entries), doc.get("options", {}), tuple(doc.get("mixed_options", ())),
+                 doc.get("since"))
 
 
 def mid_target(comp: dict) -> dict | None:
@@ -107,11 +119,22 @@ def header(s: Suite) -> Fragment:
                       + ([f"mixed options: {', '.join(k.replace('_', ' ') for k in s.mixed)} differ between reports "
                           "(each row says its own)"] if s.mixed else []))
     return Fragment(f'<header class="specnb-header"><h1>specnb: MTP vs Off across the suite</h1>'
-                    f'<p class="specnb-sub">{_e(desc)}</p></header>')
+                    f'<p class="specnb-sub">{_e(desc)}</p>{_since_line(s.since)}</header>')
+
+
+def _since_line(since: dict | None) -> str:
+    """The link to the ``--since`` diff page, with its counts."""
+    if not since:
+        return ""
+    counts = since.get("counts", {})
+    tally = ", ".join(f"{counts.get(k, 0)} {k}" for k in ("changed", "added", "removed", "unchanged"))
+    return (f'<p class="specnb-headline"><a href="{_e(since["page"])}">What changed since '
+            f'{_e(", ".join(since.get("old", [])))}</a>: {_e(tally)}.</p>')
 
 
 def index_table(s: Suite) -> Fragment:
     rows = []
+    end = s.newest_date
     for e in s.entries:
         cfg = e["config"]
         name = _e(f"{names.hardware_label(cfg['hardware'])} {cfg['precision'].upper()} · "
@@ -120,7 +143,7 @@ def index_table(s: Suite) -> Fragment:
             name += (f'<br><span class="specnb-options" style="color:#5f6670;font-size:.85em">'
                      f'{_e(" · ".join(option_words(e.get("options", {}), s.mixed)))}</span>')
         if e["status"] != "ok":
-            rows.append(f'<tr class="failed"><td>{name}</td><td colspan="3" class="err">failed: '
+            rows.append(f'<tr class="failed"><td>{name}</td><td colspan="{4 + bool(s.since)}" class="err">failed: '
                         f'{_e(e.get("error", "unknown error"))}</td><td>'
                         + (f'<a href="{_e(e["slug"])}/failed.ipynb">notebook</a>' if e.get("failed_notebook") else "")
                         + "</td></tr>")
@@ -138,13 +161,97 @@ def index_table(s: Suite) -> Fragment:
         links = " · ".join(f'<a href="{_e(e["slug"])}/{_e(f)}">{_e(f.split(".")[-1].upper())}</a>'
                            for f in e.get("files", []))
         rows.append(f"<tr><td>{name}</td><td class='num'>{_e(ratio)}{mark}{_e(at)}{spread}</td>"
-                    f"<td class='num'>{_e(cross)}</td>"
+                    f"<td>{trend_cell(e.get('trend'), end)}</td>"
+                    + (f"<td>{since_cell(s.since, e['slug'])}</td>" if s.since else "")
+                    + f"<td class='num'>{_e(cross)}</td>"
                     f"<td>{_e(e.get('headline', ''))}</td><td>{links}</td></tr>")
     legend = (f'<p class="specnb-note">{_e(LEGEND)}</p>'
               if any(e["status"] == "ok" and thin(mid_target(e["comparison"] or {})) for e in s.entries) else "")
+    since_head = (f"<th>Since {_e(', '.join(s.since.get('old', [])))}</th>" if s.since else "")
+    trend_note = ('<p class="specnb-note">Trend: the mid-band ratio on every day the data changed (hollow: thin '
+                  f"data); the arrow compares it as of {_e(end)} with the value {WINDOW_DAYS} days earlier.</p>"
+                  if end else "")
     return Fragment('<table class="specnb-table specnb-index"><thead><tr><th>Configuration</th>'
-                    '<th>MTP/Off throughput (mid-band, tok/s/user)</th><th>Crossover (tok/s/user)</th>'
-                    f'<th>Headline</th><th>Report</th></tr></thead><tbody>{"".join(rows)}</tbody></table>{legend}')
+                    f'<th>MTP/Off throughput (mid-band, tok/s/user)</th><th>Trend, last {WINDOW_DAYS} days</th>'
+                    f'{since_head}<th>Crossover (tok/s/user)</th>'
+                    f'<th>Headline</th><th>Report</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
+                    f"{legend}{trend_note}")
+
+
+SPARK_WIDTH, SPARK_HEIGHT = 96, 24
+
+
+def sparkline(points: list[dict]) -> str:
+    """A ratio series (``[{"date", "ratio", "grade"}]``) as a small inline SVG: x by date, y on a log scale,
+    a step line (each value holds until the next date), a dot per date, hollow on thin data."""
+    import datetime as dt
+    import math
+
+    known = [p for p in points if p.get("ratio") and p.get("date")]
+    if len(known) < 2:
+        return ""
+    days = [dt.date.fromisoformat(p["date"]).toordinal() for p in known]
+    logs = [math.log(p["ratio"]) for p in known]
+    span_x, low = max(days[-1] - days[0], 1), min(logs)
+    span_y = max(max(logs) - low, 1e-9)
+    pad = 3
+
+    def xy(i):
+        return (pad + (days[i] - days[0]) / span_x * (SPARK_WIDTH - 2 * pad),
+                SPARK_HEIGHT - pad - (logs[i] - low) / span_y * (SPARK_HEIGHT - 2 * pad))
+
+    steps = []
+    for i in range(len(known)):
+        x, y = xy(i)
+        if i:
+            steps.append(f"{x:.1f},{xy(i - 1)[1]:.1f}")
+        steps.append(f"{x:.1f},{y:.1f}")
+    dots = "".join(f'<circle cx="{xy(i)[0]:.1f}" cy="{xy(i)[1]:.1f}" r="1.9" stroke="#0072B2" stroke-width="1" '
+                   f'fill="{"white" if p.get("grade") == "sparse" else "#0072B2"}"><title>{_e(p["date"])}: '
+                   f'{_e(fmt.fmt_ratio(p["ratio"]))}{" (thin data)" if p.get("grade") == "sparse" else ""}</title>'
+                   "</circle>" for i, p in enumerate(known))
+    return (f'<svg class="specnb-spark" width="{SPARK_WIDTH}" height="{SPARK_HEIGHT}" role="img" '
+            f'aria-label="mid-band ratio from {_e(known[0]["date"])} to {_e(known[-1]["date"])}" '
+            f'viewBox="0 0 {SPARK_WIDTH} {SPARK_HEIGHT}" style="vertical-align:middle;max-width:none">'  # own size
+            f'<polyline points="{" ".join(steps)}" fill="none" stroke="#0072B2" stroke-width="1.2" opacity="0.7"/>'
+            f"{dots}</svg>")
+
+
+def trend_cell(trend: dict | None, end: str | None) -> str:
+    """A report's history in the index: the sparkline and the change over the last ``WINDOW_DAYS`` days up to
+    ``end`` (``trends.window_change``), as an arrow and a percentage; one date only says so."""
+    if not trend:  # a report built without its history (a notebook of one's own)
+        return fmt.DASH
+    points = trend.get("points") or []
+    dated = [p for p in points if p.get("date")]
+    if len({p["date"] for p in dated}) < 2:
+        return f'<span class="specnb-note">one date{" (" + _e(dated[0]["date"]) + ")" if dated else ""}</span>'
+    move = window_change(points, end)
+    if move is None:
+        return sparkline(points) or fmt.DASH
+    if move["same_point"] or abs(move["change"]) < 0.01:
+        arrow, words = "→", ("no new data" if move["same_point"] else "no change")
+    else:
+        arrow = "↑" if move["change"] > 0 else "↓"
+        words = f"{'+' if move['change'] > 0 else '−'}{abs(move['change']) * 100:.0f} %"
+    since = f" since {move['from']['date']}" if move["since_start"] else ""
+    detail = f"{fmt.fmt_ratio(move['from']['ratio'])} → {fmt.fmt_ratio(move['to']['ratio'])}"
+    return (f"{sparkline(points)}<br><span style=\"white-space:nowrap\" title=\"{_e(detail)}: as of "
+            f"{_e(move['from']['date'])} and of {_e(move['to']['date'])}\">{_e(arrow)} {_e(words)}{_e(since)}</span>"
+            f'<br><span style="color:#5f6670;font-size:.85em;white-space:nowrap">{_e(detail)}</span>')
+
+
+def since_cell(since: dict, slug: str) -> str:
+    """A configuration's change since the previous data set, linked to its section of the diff page."""
+    item = (since.get("changes") or {}).get(slug)
+    if item is None:
+        return fmt.DASH
+    kind = item["change"]
+    ratios = (f"{fmt.fmt_ratio(item['old'])} → {fmt.fmt_ratio(item['new'])}"
+              if item.get("old") and item.get("new") else "")
+    target = f"{since['page']}#{slug}" if kind == "changed" else f"{since['page']}#row-{slug}"
+    return f'<a href="{_e(target)}">{_e(kind)}</a>' + (f"<br><span style='font-size:.85em'>{_e(ratios)}</span>"
+                                                       if kind == "changed" and ratios else "")
 
 
 def ratio_records(s: Suite) -> list[dict]:

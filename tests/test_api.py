@@ -6,7 +6,8 @@ import specnb
 
 
 def test_public_surface():
-    assert set(specnb.__all__) == {"Comparison", "SpecnbError", "compare", "configurations", "load", "__version__"}
+    assert set(specnb.__all__) == {"Comparison", "SpecnbError", "compare", "configurations", "load", "trend",
+                                   "__version__"}
     assert issubclass(specnb.SpecnbError, Exception)
 
 

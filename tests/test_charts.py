@@ -517,6 +517,24 @@ def test_thin_runs_share_their_boundary_sample(xs, spans, runs):
     assert charts.thin_runs(xs, spans) == runs
 
 
+def test_trend_chart_draws_a_point_per_date_and_target_shaped_by_grade(bundled):
+    from specnb import trends
+
+    t = trends.compute(bundled, "dsr1", "b200", "fp4", "1k/1k")
+    chart = charts.chart_trend(t)
+    spec = chart.to_dict(validate=True)
+    frame = t.to_frame()
+    known = frame[frame.ratio.notna()]
+    counts = rendered(chart)
+    assert counts["trend_points"] == len(known) and counts["trend_lines"] == len(t.targets)
+    points = next(layer for layer in spec["layer"] if layer.get("name") == "trend_points")
+    assert points["encoding"]["shape"]["field"] == "grade" and "fillOpacity" in points["encoding"]
+    assert (known.grade == "sparse").any()  # the bundled history has thin points: drawn hollow
+    assert charts.chart_trend(frame).to_dict(validate=True) == spec  # the frame specnb.trend returns draws the same
+    one = charts.chart_trend(trends.compute(bundled, "glm5", "b200", "fp8", "8k/1k")).to_dict(validate=True)
+    assert one["name"] == "no_history" and "Only one date in the data (2026-05-20)" in one["description"]
+
+
 def test_interactivity_axis_names_a_tail_percentile():
     """At p99 the x axis is 1 / p99 TPOT: its title says so; the median's stays plain."""
     p99 = specnb.compare("dsr1", "b200", "fp4", "1k/1k", percentile="p99")

@@ -102,8 +102,12 @@ def test_csv_roundtrip(tmp_path, bundled):
     assert (a.throughput_per_gpu == b.throughput_per_gpu).all()
 
 
-def test_load_is_cached():
-    assert specnb.load() is specnb.load()
+def test_load_is_cached_but_each_caller_gets_its_own(monkeypatch):
+    first = specnb.load()
+    monkeypatch.setattr(data, "read_file", lambda *a: pytest.fail("the files were read again"))
+    second = specnb.load()
+    assert second is not first and second.points is not first.points  # see test_reliability_shared.py
+    assert second.points.equals(first.points) and second.history.equals(first.history)
 
 
 # --- bad input: every message names the file and the field; nothing loads partially -----------------

@@ -150,7 +150,7 @@ def test_html_same_content(both, case, slug):
     (the byte test above also pins those)."""
     fast, cold = fast_dir(both, case), both[1]
     a, b = (canonical((d / slug / "report.html").read_text(encoding="utf-8")) for d in (fast, cold))
-    assert len(CHART_JSON.findall(a)) == 3
+    assert len(CHART_JSON.findall(a)) == 4  # throughput, cost, ratio and the History chart
     assert a == b
 
 

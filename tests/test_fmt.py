@@ -37,3 +37,13 @@ def test_fmt_ratio_range(low, high, text):
                                                                             "1,100–1,500")])
 def test_fmt_support(args, text):
     assert fmt.fmt_support(*args) == text
+
+
+@pytest.mark.parametrize(("format_", "value", "shown"), [
+    (fmt.fmt_cost, 4.2e-7, "$4.2e-07"), (fmt.fmt_cost, 0.0004, "$0.0004"), (fmt.fmt_cost, 0.0005, "$0.001"),
+    (fmt.fmt_cost, 3e15, "$3e+15"), (fmt.fmt_tokens_per_dollar, 0.3, "0.3"), (fmt.fmt_power, 2e-5, "2e-05"),
+    (fmt.fmt_throughput, 1e-3, "0.001"), (fmt.fmt_seconds, 1e-6, "1e-06 s"), (fmt.fmt_interactivity, 0.001, "0.001"),
+])
+def test_extreme_values_never_read_as_zero(format_, value, shown):
+    """A non-zero value below the format's decimals keeps three significant digits (RELIABILITY.md §11)."""
+    assert format_(value) == shown

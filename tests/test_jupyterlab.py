@@ -28,7 +28,7 @@ from specnb import resources
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHART_CELLS = ("chart-throughput", "chart-cost", "chart-ratio")
+CHART_CELLS = ("chart-throughput", "chart-cost", "chart-ratio", "chart-trend")
 LOCAL_SCHEMES = ("data", "blob", "about")
 # As the report browser tests, but the host resolver lets the server's address through.
 ARGS = [a if not a.startswith("--host-resolver-rules=") else a + ", EXCLUDE 127.0.0.1" for a in CHROMIUM_ARGS]

@@ -18,7 +18,7 @@ def test_notebooks_match_generator():
             f"notebooks/{name} differs from tools/make_notebooks.py; run: python tools/make_notebooks.py"
 
 
-@pytest.mark.parametrize("name", ["report.ipynb", "summary.ipynb", "explore.ipynb"])
+@pytest.mark.parametrize("name", ["report.ipynb", "summary.ipynb", "diff.ipynb", "explore.ipynb"])
 def test_outputs_stripped_and_no_logic(name):
     nb = json.loads((ROOT / "notebooks" / name).read_text())
     for cell in nb["cells"]:
@@ -48,7 +48,7 @@ def test_explore_notebook_runs(tmp_path):
     outputs = [o for c in nb.cells for o in c.get("outputs", [])]
     assert not any(o.get("output_type") == "error" or o.get("name") == "stderr" for o in outputs)
     charts = [o for o in outputs if "application/vnd.vega.v5+json" in o.get("data", {})]
-    assert len(charts) == 3 and not any("text/html" in o["data"] for o in charts)  # no CDN-loading HTML
+    assert len(charts) == 4 and not any("text/html" in o["data"] for o in charts)  # no CDN-loading HTML
     assert not network_references(outputs)
 
 

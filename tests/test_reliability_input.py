@@ -237,7 +237,7 @@ def test_cost_file_without_the_gpu_shows_no_rate(tmp_path, cli_run):
     ([*COMPARE[:-2], "--sequence", "1k-1k-1k"], ["--sequence '1k-1k-1k' is not like 1k/1k"]),
     (["compare", "--model", "dsr1", "--hardware", "b999", "--precision", "fp4", "--sequence", "1k/1k"],
      ["unknown configuration 'dsr1/b999/fp4/1k/1k'; choose one of: dsr1/b200/fp4/1k/1k", "in all: see `specnb list"]),
-    ([*COMPARE, "--gpu-cost", "b200=-1"], ["override for b200: cost -1.0 must be a positive number"]),
+    ([*COMPARE, "--gpu-cost", "b200=-1"], ["--gpu-cost b200=-1.0: expected a positive number (USD per GPU-hour)"]),
     ([*COMPARE, "--gpu-cost", "b200"], ["--gpu-cost 'b200': expected KEY=VALUE"]),
 ], ids=["target-above-band", "target-below-band", "target-not-number", "target-empty", "target-negative",
         "target-nan", "build-target-not-number", "build-format", "build-jobs", "sequence", "configuration",

@@ -1,5 +1,7 @@
 """specnb.report: the report sections say what the numbers rest on (issue 10)."""
 
+import html
+
 import specnb
 from specnb import report
 
@@ -22,3 +24,23 @@ def test_header_card_without_thin_data(bundled):
     assert "Off 82–130 tok/s/user" in repr(report.methodology(c))  # thin, but beyond the mid-band target (80)
     glm = specnb.compare("glm5", "b200", "fp8", "8k/1k", data=bundled)
     assert "No thin stretches: every pair of neighbouring frontier points is within 3×" in repr(report.methodology(glm))
+
+
+def test_history_section_chart_and_index_entry(bundled):
+    from specnb import trends
+
+    b200 = specnb.compare("dsr1", "b200", "fp4", "1k/1k", data=bundled)
+    h = trends.of_comparison(b200, bundled)
+    section = html.unescape(str(report.history(h)))
+    assert "MTP's advantage at 101 tok/s/user went from" in section and f"{len(h.dates)} dates" in section
+    assert isinstance(report.history_chart(h), report.ChartOutput)
+    summary = report.machine_output(b200, h)._repr_mimebundle_()[report.SUMMARY_MIME]
+    assert summary["trend"]["interactivity"] == b200.targets[1].interactivity
+    assert summary["trend"]["points"][-1]["ratio"] == b200.targets[1].ratio
+    assert len(summary["trend"]["points"]) == len(h.dates)
+    assert report.machine_output(b200)._repr_mimebundle_()[report.SUMMARY_MIME]["trend"] is None
+
+    glm = specnb.compare("glm5", "mi355x", "fp8", "8k/1k", data=bundled)
+    one = trends.of_comparison(glm, bundled)
+    assert "Only one date in the data (20 May 2026)" in str(report.history(one))
+    assert isinstance(report.history_chart(one), report.Fragment)  # no empty chart

@@ -24,8 +24,9 @@ def test_index_row_numbers_and_no_claim_without_a_comparison(bundled):
     cells = [re.findall(r"<td[^>]*>(.*?)</td>", row, re.S) for row in rows]
     mid = ok.targets[len(ok.targets) // 2]
     assert cells[0][1] == f"{fmt.fmt_ratio(mid.ratio)} at {fmt.fmt_interactivity(mid.interactivity)}"
-    assert cells[0][2] == ", ".join(f"~{x.interactivity:.0f}" for x in ok.crossovers)
-    assert cells[1][1:3] == ["—", "—"]  # not "none": no crossover was looked for
+    assert cells[0][3] == ", ".join(f"~{x.interactivity:.0f}" for x in ok.crossovers)
+    assert [cells[1][1], cells[1][3]] == ["—", "—"]  # not "none": no crossover was looked for
+    assert cells[1][2] == "—"  # no history recorded: no trend claimed
 
 
 def test_two_models_of_one_hardware_keep_their_own_cells(bundled):
@@ -89,3 +90,60 @@ def test_index_numbers_keep_grades_and_range(bundled):
     assert mid["ratio_range"]["low"] == pytest.approx(c.targets[1].ratio_range.low)
     assert suite.thin(mid) and suite.wide_range(mid)
     assert not suite.thin({"interactivity": 5, "ratio": 2.0})  # a suite.json written before issue 10
+
+
+def trend_entry(c, data) -> dict:
+    from specnb import trends
+
+    return {**entry(c), "trend": trends.of_comparison(c, data).index_entry()}
+
+
+def test_trend_column_draws_the_history_and_the_change_over_90_days(bundled):
+    from specnb import trends
+
+    b200 = specnb.compare("dsr1", "b200", "fp4", "1k/1k", data=bundled)
+    glm = specnb.compare("glm5", "b200", "fp8", "8k/1k", data=bundled)
+    s = suite.Suite(None, (trend_entry(b200, bundled), trend_entry(glm, bundled)), {})
+    series = s.entries[0]["trend"]["points"]
+    assert s.newest_date == max(p["date"] for p in series) == "2026-06-11"
+    move = trends.window_change(series, s.newest_date)
+    assert move["window_start"] == "2026-03-13" and move["from"]["date"] == "2026-02-11"  # as the data stood then
+    assert move["to"]["ratio"] == b200.targets[1].ratio
+    html = str(suite.index_table(s))
+    rows = re.findall(r"<tr>(.*?)</tr>", html, re.S)[1:]
+    trend_cells = [re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)[2] for row in rows]
+    assert trend_cells[0].startswith("<svg") and trend_cells[0].count("<circle") == len(series)
+    # the stylesheet's `svg {max-width: 100%}` would squeeze it into a narrow column and cut its right end off
+    assert 'viewBox="0 0 96 24"' in trend_cells[0] and "max-width:none" in trend_cells[0]
+    assert f"↑ +{move['change'] * 100:.0f} %" in trend_cells[0]
+    assert f"{fmt.fmt_ratio(move['from']['ratio'])} → {fmt.fmt_ratio(move['to']['ratio'])}" in trend_cells[0]
+    assert trend_cells[1] == '<span class="specnb-note">one date (2026-05-20)</span>'
+    assert "as of 2026-06-11 with the value 90 days earlier" in html
+    thin = [p for p in series if p["grade"] == "sparse"]
+    assert thin and trend_cells[0].count('fill="white"') == len(thin)  # thin data drawn hollow
+    assert suite.Suite(None, s.entries, {"as_of": "2026-05-01"}).newest_date == "2026-05-01"
+
+
+def test_trend_cell_words():
+    pts = [{"date": d, "ratio": r, "grade": "interpolated"} for d, r in
+           (("2026-01-01", 2.0), ("2026-05-01", 2.0), ("2026-06-01", 1.5))]
+    assert "↓ −25 %" in suite.trend_cell({"points": pts}, "2026-06-01")
+    assert "→ no new data" in suite.trend_cell({"points": pts[:1] + [{**pts[1], "date": "2026-01-02"}]},
+                                               "2026-06-01")
+    assert "since 2026-05-01" in suite.trend_cell({"points": pts[1:]}, "2026-06-01")
+    assert "<script" not in suite.trend_cell({"points": [{**p, "date": p["date"]} for p in pts]}, "2026-06-01")
+
+
+def test_since_link_and_column(bundled):
+    b200 = specnb.compare("dsr1", "b200", "fp4", "1k/1k", data=bundled)
+    since = {"page": "diff.html", "old": ["data/inferencex-api/2026-05-05"],
+             "counts": {"changed": 1, "added": 0, "removed": 0, "unchanged": 0},
+             "changes": {b200.config.slug: {"change": "changed", "old": 2.3, "new": 2.9}}}
+    s = suite.Suite(None, (entry(b200),), {}, since)
+    head = str(suite.header(s))
+    assert '<a href="diff.html">What changed since data/inferencex-api/2026-05-05</a>: 1 changed' in head
+    html = str(suite.index_table(s))
+    assert "<th>Since data/inferencex-api/2026-05-05</th>" in html
+    assert f'<a href="diff.html#{b200.config.slug}">changed</a>' in html and "2.3× → 2.9×" in html
+    failed = {"status": "error", "slug": "x", "config": entry(b200)["config"], "error": "boom"}
+    assert 'colspan="5"' in str(suite.index_table(suite.Suite(None, (failed,), {}, since)))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 
 from ..errors import Problem
 
@@ -146,6 +147,14 @@ def other_workload(raw: dict) -> str | None:
 def skipped(kind: str, row: int | None) -> dict:
     """The record a reader returns for a row it leaves out (see ``other_workload``); ``load`` counts them."""
     return {"skipped": kind, "row": row}
+
+
+def integer_literal(digits: str, parse=int) -> int | str:
+    """An integer literal of a JSON or YAML file read by ``parse``, or, past the interpreter's limit on digits
+    (``sys.get_int_max_str_digits``: 4,300), the literal itself, a string: the field's check then names the file,
+    row and field where ``int`` would raise."""
+    limit = sys.get_int_max_str_digits()
+    return parse(digits) if not limit or len(digits) <= limit else digits
 
 
 def _as_number(value: object) -> float | None:

@@ -43,6 +43,10 @@ def parse(text: str, path: str) -> list[dict]:
     except csv.Error as exc:  # e.g. a stray line break inside the header
         msg = f"{path} row 1: unreadable CSV header ({exc}); expected a specnb CSV"
         raise FormatError(msg) from None
+    repeated = repeated_column(header)
+    if repeated:
+        msg = f"{path} row 1: column {repeated!r} appears more than once in the CSV header; keep one"
+        raise FormatError(msg)
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         msg = (f"{path}: CSV header lacks required column(s) {', '.join(missing)}; "
@@ -56,6 +60,12 @@ def parse(text: str, path: str) -> list[dict]:
         msg = f"{path} row {len(rows) + 2}: unreadable CSV ({exc}); expected a specnb CSV"
         raise FormatError(msg) from None
     return rows
+
+
+def repeated_column(header) -> str | None:
+    """The first column name a CSV header repeats (``csv.DictReader`` would keep the last one's cells silently)."""
+    seen: set = set()
+    return next((c for c in header if c in seen or seen.add(c)), None)
 
 
 def read(rows: list[dict], path: str, meta: dict, problems: list) -> list[dict]:
