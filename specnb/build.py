@@ -421,7 +421,7 @@ def check_out(out: Path) -> None:
     if not found.is_dir():
         msg = f"--out {out}: {'it' if found == out else found} is a file, not a folder; give a folder for the reports"
         raise UsageError(msg)
-    probe = out / ".specnb-write-test"
+    probe = found / f".specnb-write-test-{os.getpid()}"  # in the nearest folder there: a failed build creates none
     try:
         write_bytes(probe, bytes(65536))
         probe.unlink()
