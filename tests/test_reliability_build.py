@@ -120,7 +120,7 @@ def interrupt(out: Path, sig: int):
     before = {p: p.stat().st_mtime_ns for p in out.glob("*/.build.json")}
     proc = subprocess.Popen(build_argv(out, "--force", "--jobs", "2", "--format", "html,json",
                                        *[a for s in THREE for a in ("--only", s)]),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint)
     me = psutil.Process(proc.pid)
     deadline = time.monotonic() + 120
     kids: set = set()
@@ -152,6 +152,12 @@ def interrupt(out: Path, sig: int):
         except ProcessLookupError:
             pass
     return proc.returncode, stdout, stderr, kids, orphans
+
+
+def _default_sigint() -> None:
+    """Ctrl-C's default in the build: a test run started in the background (``make test &``) ignores SIGINT,
+    and its children inherit that, as a shell's background jobs do."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 @pytest.fixture(scope="module")
