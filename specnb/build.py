@@ -290,6 +290,8 @@ def plan(opts: BuildOptions, dataset: Dataset | None = None) -> tuple[Dataset, l
         params = notebook_params(opts, by_slug[slug])
         digest = hashlib.sha256(json.dumps({**base, "params": params}, sort_keys=True).encode()).hexdigest()
         outdir = Path(opts.out) / slug
+        for partial in outdir.glob(".*.tmp"):  # left by a build killed mid-write (SIGKILL): never a report file
+            partial.unlink(missing_ok=True)
         stale = opts.force or not is_fresh(outdir, digest, opts.formats)
         options = report_options(params, base["cost"])
         jobs.append(Job(slug, by_slug[slug], params, digest, outdir, stale, options, text))
