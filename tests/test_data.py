@@ -110,6 +110,20 @@ def test_load_is_cached_but_each_caller_gets_its_own(monkeypatch):
     assert second.points.equals(first.points) and second.history.equals(first.history)
 
 
+@pytest.mark.parametrize("per_frame", [1, 7, 500])
+def test_frames_made_of_any_number_of_files_load_the_same(monkeypatch, per_frame):
+    """Rows wait across files until ROWS_PER_FRAME make a frame: where the cut falls (inside a file, after
+    every row, or once for all) changes no value, dtype or row order."""
+    data._CACHE.clear()
+    whole = data.load()
+    data._CACHE.clear()
+    monkeypatch.setattr(data, "ROWS_PER_FRAME", per_frame)
+    cut = data.load()
+    data._CACHE.clear()
+    pd.testing.assert_frame_equal(cut.history, whole.history)
+    pd.testing.assert_frame_equal(cut.points, whole.points)
+
+
 # --- bad input: every message names the file and the field; nothing loads partially -----------------
 
 API_BAD = [
