@@ -376,3 +376,31 @@ def test_integer_literals_past_pythons_digit_limit(tmp_path, capsys, where):
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and err.startswith("specnb: error: ") and expected in err, err
     assert len(err) < 400
+
+
+# The decimal-literal grammar a text cell of a benchmark file is read by (the one the reader used to match with a
+# regular expression; float() on ASCII text without "_" must accept exactly it).
+_DECIMAL = re.compile(
+    r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?|[+-]?(nan|inf|infinity)", re.IGNORECASE)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(
+    st.text(alphabet=st.sampled_from("0123456789+-.eEinfatyINFATY_ x\u0663\u00a0"), max_size=12),
+    st.from_regex(_DECIMAL, fullmatch=True),
+    st.text(max_size=8)))
+@example("1_000")
+@example("\u0661\u0662")
+@example("+.5e-3")
+@example("Infinity")
+@example("nan")
+@example("0x10")
+def test_text_cells_read_as_numbers_exactly_when_they_are_decimal_literals(text):
+    from specnb.formats._rows import _as_number
+
+    got = _as_number(text)
+    stripped = text.strip()
+    if _DECIMAL.fullmatch(stripped):
+        assert got == float(stripped) or (math.isnan(got) and math.isnan(float(stripped)))
+    else:
+        assert got is None

@@ -169,9 +169,13 @@ def _as_number(value: object) -> float | None:
         return value
     if isinstance(value, str):
         text = value.strip()
-        if re.fullmatch(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?|[+-]?(nan|inf|infinity)", text,
-                        re.IGNORECASE):
-            return float(text)
+        # float() reads exactly the decimal literals (and nan, inf, infinity) once text is ASCII without "_"
+        # (it would also take "1_000" and non-ASCII digits, which are no numbers in a benchmark file)
+        if text.isascii() and "_" not in text:
+            try:
+                return float(text)
+            except ValueError:
+                return None
     return None
 
 
