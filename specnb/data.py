@@ -20,6 +20,8 @@ latency percentile, with interactivity read at it). ``load`` itself is neither d
 
 from __future__ import annotations
 
+import functools
+import gc
 import hashlib
 import json
 import math
@@ -659,12 +661,38 @@ def load(paths=None, *, meta: dict | None = None, model_aliases=None) -> Dataset
             (f"; {notes[0][0].lower()}{notes[0][1:]}" if notes else "")
         raise FormatError(msg)
     history = drop_duplicates(impute_dates(resolve_models(check_plausible(concat_frames(frames)), aliases)))
+    del frames
     history = history.assign(dated_by=dated_by(history))
     dataset = Dataset(points=points_as_of(history), history=history, files=tuple(sources), notes=notes,
                       model_aliases=aliases)
+    del history
     _CACHE.clear()  # keep one dataset: the build reloads the same inputs many times
     _CACHE[cache_key] = dataset
+    release_freed_memory()
     return _own(dataset)
+
+
+def release_freed_memory() -> None:
+    """Hand the memory the files' parsing freed back to the system (glibc's ``malloc_trim``; elsewhere nothing).
+
+    The parse's millions of short-lived objects sat between the frames' long-lived ones, so glibc keeps their
+    pages: at 3,400 configurations ~55 MB of a 240 MB process stayed resident for the whole build without this
+    (the remedy Dask documents for a worker's "unmanaged memory")."""
+    trim = _malloc_trim()
+    if trim is not None:
+        gc.collect()  # a full collection also empties the interpreter's free lists, so more pages are whole
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim():
+    import ctypes
+    import ctypes.util
+
+    try:
+        return getattr(ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6"), "malloc_trim", None)
+    except OSError:  # no C library by that name (not glibc)
+        return None
 
 
 def _own(dataset: Dataset) -> Dataset:
