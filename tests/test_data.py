@@ -389,3 +389,17 @@ def test_agentic_rows_are_left_out_with_a_note(tmp_path):
     with pytest.raises(FormatError, match=r"only\.json: no benchmark points found; left out 1 row of benchmark "
                                           r"type 'agentic_traces'"):
         specnb.load(only)
+
+
+def test_a_load_that_reads_files_hands_freed_memory_back(monkeypatch):
+    """Once per load that parses files (not on a cache hit); on glibc through malloc_trim."""
+    import platform
+
+    calls = []
+    monkeypatch.setattr(data, "release_freed_memory", lambda: calls.append(1))
+    data._CACHE.clear()
+    data.load()
+    data.load()
+    assert calls == [1]
+    if platform.libc_ver()[0] == "glibc":
+        assert data._malloc_trim() is not None
