@@ -35,6 +35,7 @@ from .comparison import (
 )
 from .data import (
     LINE_KEY,
+    PERCENTILES,
     Dataset,
     at_percentile,
     check_plausible,
@@ -303,6 +304,12 @@ def _kept_by_day(history: pd.DataFrame, days) -> dict[str, np.ndarray]:
     return out
 
 
+READ_COLUMNS = ("interactivity", "throughput_per_gpu", *(f"{p}_interactivity" for p in PERCENTILES if p != "median"),
+                "conc", "framework", "date")
+"""All an ``_ArmReading`` reads of a point: its frontier, throughputs, grades and ranges are computed from the first
+columns; the last three name a frontier's knots (``support.frontier_knots``)."""
+
+
 @dataclass(frozen=True)
 class _ArmReading:
     """One arm's points of a day read at the fixed targets: all a trend point needs of the arm (its frontier,
@@ -340,6 +347,7 @@ def _day_points(history: pd.DataFrame, days, arms: tuple, targets: tuple, semant
     measured = np.zeros(len(history), dtype=bool)
     measured[measuring(history.assign(_pos=np.arange(len(history))), percentile)["_pos"].to_numpy()] = True
     _check_plausible(history, [kept[d] for d in days], percentile)
+    read = history[[c for c in READ_COLUMNS if c in history]]
     readings: dict = {}
     out = []
     for day in days:
@@ -352,7 +360,7 @@ def _day_points(history: pd.DataFrame, days, arms: tuple, targets: tuple, semant
             rows = pos[spec[pos] == arm]
             own = rows[measured[rows]].tobytes()
             if (arm, own) not in readings:  # the arm's points: points_as_of(history, day) of the arm, at_percentile
-                points = at_percentile(history.take(rows).reset_index(drop=True), percentile)
+                points = at_percentile(read.take(rows).reset_index(drop=True), percentile)
                 readings[arm, own] = _ArmReading.of(points, arm, targets, semantics)
             arm_of[arm] = readings[arm, own]
         out += _pair(arm_of, arms, day, targets, semantics)
