@@ -6,6 +6,11 @@ the day, then the newest row per line and concurrency) — read at the same targ
 the dates compare like for like. The targets default to those of the comparison on the newest data, and the
 newest point *is* that comparison: ``specnb trend`` and ``specnb compare`` cannot disagree.
 
+Of an earlier day's comparison only what a point reads is computed, by the functions ``compare`` computes it with
+(frontier, throughput curve, support, leave-one-out range, band, ratio), from that day's points: the "latest" rule
+runs once for all the days, and an arm's reading is kept for the days its points did not change (often only one
+arm's rows change on a day). The result is the full comparison's to the last bit (``tests/test_trends.py``).
+
 Days before every arm has a row are left out (no ratio exists then). A row nothing dates (``dated_by`` empty)
 counts only in the newest point, as it does in ``compare`` without ``as_of``; a note says so. Each point keeps
 its arms' support grades, so a jump caused by one new measurement on thin data shows as such.
@@ -270,13 +275,7 @@ def compute(dataset: Dataset, model: str, hardware: str, precision: str, sequenc
 
 
 STACK_ROWS = 200_000
-"""At most this many rows go into one run of the "latest" rule for many days at once (``points_by_day``)."""
-
-
-def points_by_day(history: pd.DataFrame, days) -> dict[str, pd.DataFrame]:
-    """``data.points_as_of(history, day)`` for each of ``days``, for ONE configuration's ``history`` (with
-    ``dated_by``), the "latest" rule run once for all the days (``_kept_by_day``)."""
-    return {day: history.take(pos).reset_index(drop=True) for day, pos in _kept_by_day(history, days).items()}
+"""At most this many rows go into one run of the "latest" rule for many days at once (``_kept_by_day``)."""
 
 
 def _kept_by_day(history: pd.DataFrame, days) -> dict[str, np.ndarray]:

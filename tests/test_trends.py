@@ -303,25 +303,29 @@ def test_the_newest_point_is_the_comparison_passed_in(bundled):
     assert [p.ratio_range for p in newest] == [(x.ratio_range.low, x.ratio_range.high) for x in c.targets]
 
 
-def test_points_by_day_is_points_as_of_each_day(bundled):
+def points_by_day(history, days):
+    return {day: history.take(pos).reset_index(drop=True) for day, pos in trends._kept_by_day(history, days).items()}
+
+
+def test_one_run_of_the_latest_rule_is_points_as_of_each_day(bundled):
     for config in bundled_configs(bundled)[::3]:
         history = bundled.history_of(*comparison.resolve_config(bundled, *config).to_dict().values())
         days = sorted({d for d in history["dated_by"] if d})
-        by_day = trends.points_by_day(history, days)
+        by_day = points_by_day(history, days)
         for day in days:
             pd.testing.assert_frame_equal(by_day[day], data.points_as_of(history, day))
 
 
-def test_points_by_day_in_many_runs_of_the_rule(bundled, monkeypatch):
-    """Many days of a long history go through the "latest" rule a few days at a time, with the same rows."""
+def test_many_days_go_through_the_rule_a_few_at_a_time(bundled, monkeypatch):
+    """A long history's days go through the "latest" rule a few days at a time, with the same rows."""
     history = bundled.history_of("dsr1", "b200", "fp4", 1024, 1024)
     days = sorted({d for d in history["dated_by"] if d})
-    whole = trends.points_by_day(history, days)
+    whole = points_by_day(history, days)
     monkeypatch.setattr(trends, "STACK_ROWS", 150)
-    for day, rows in trends.points_by_day(history, days).items():
+    for day, rows in points_by_day(history, days).items():
         pd.testing.assert_frame_equal(rows, whole[day])
     with pytest.raises(ValueError, match="one model"):
-        trends.points_by_day(bundled.history, days)
+        trends._kept_by_day(bundled.history, days)
 
 
 # ------------------------------------------------------------------------ the definition, on unbundled shapes
@@ -394,6 +398,9 @@ def test_rows_without_a_concurrency(tmp_path):
     assert ds.history["conc"].isna().all()
     t = assert_same_trend(ds, B200)
     assert len(t.dates) == 3
+    history = ds.history_of("dsr1", "b200", "fp4", 1024, 1024)
+    for day, rows in points_by_day(history, t.dates).items():
+        pd.testing.assert_frame_equal(rows, data.points_as_of(history, day))
 
 
 @st.composite
