@@ -338,7 +338,8 @@ def metric_curves(frontier: Frontier, semantics: str, percentile: str = "median"
     return {metric: MetricCurve.fit(frontier, metric, semantics) for metric in interpolated_metrics(percentile)}
 
 
-def _band(frontiers: dict, points_by_arm: dict, semantics: str) -> Band | None:
+def matched_band(frontiers: dict, points_by_arm: dict, semantics: str) -> Band | None:
+    """The band the arms are compared over (module notes: frontier overlap, or raw overlap/union); None if none."""
     if any(f.size == 0 for f in frontiers.values()):
         return None
     if semantics == "inferencex":
@@ -368,6 +369,35 @@ def default_targets(band: Band, semantics: str) -> list[float]:
     return out
 
 
+def reading_point(frontier: Frontier, x: float, semantics: str) -> tuple[float, bool, bool]:
+    """Where an arm is read for target ``x``: (the interactivity evaluated, in the frontier's range, clamped to
+    its end — ``inferencex`` only). Outside the range under ``specnb``, or on an empty frontier: not read."""
+    if frontier.size == 0:
+        return x, False, False
+    lo, hi = frontier.x_range
+    if lo <= x <= hi:
+        return x, True, False
+    if semantics == "inferencex":
+        return min(max(x, lo), hi), False, True
+    return x, False, False
+
+
+def read_value(mc: MetricCurve, at: float, measured: bool, semantics: str) -> float:
+    """One metric at ``at`` (a ``reading_point``): NaN when not ``measured``; clamped to the knots' values under
+    ``inferencex``."""
+    v = float(mc(at)) if measured else math.nan
+    if semantics == "inferencex" and math.isfinite(v):
+        v = float(min(max(v, mc.curve.y.min()), mc.curve.y.max()))
+    return v
+
+
+def ratios_to_baseline(throughputs: dict, arms: tuple) -> dict:
+    """Every non-baseline arm's throughput over the baseline's (the last arm's); None where either is missing."""
+    base = throughputs[arms[-1]]
+    return {a: (throughputs[a] / base if _finite(throughputs[a]) and _finite(base) and base > 0 else None)
+            for a in arms[:-1]}
+
+
 def _arm_values(curves: dict, frontier: Frontier, x: float, semantics: str, rate: costs.Rate,
                 token_type: str, percentile: str = "median") -> ArmValues:
     """One arm's metrics at ``x``: each metric from its own ``MetricCurve`` (NaN where not measured); cost and
@@ -376,17 +406,8 @@ def _arm_values(curves: dict, frontier: Frontier, x: float, semantics: str, rate
         nan = math.nan
         return ArmValues(nan, nan, nan, nan, {t: nan for t in costs.TOKEN_TYPES}, nan, nan, None, nan, nan,
                          False, False, x)
-    lo, hi = frontier.x_range
-    in_range = lo <= x <= hi
-    at, clamped = x, False
-    if semantics == "inferencex" and not in_range:
-        at, clamped = min(max(x, lo), hi), True
-    vals = {}
-    for metric, mc in curves.items():
-        v = float(mc(at)) if (in_range or clamped) else math.nan
-        if semantics == "inferencex" and math.isfinite(v):
-            v = float(min(max(v, mc.curve.y.min()), mc.curve.y.max()))
-        vals[metric] = v
+    at, in_range, clamped = reading_point(frontier, x, semantics)
+    vals = {metric: read_value(mc, at, in_range or clamped, semantics) for metric, mc in curves.items()}
     usd, kw = rate.usd_per_gpu_hour, rate.kw_per_gpu
     by_type = {t: costs.cost_per_mtok(usd, vals[THROUGHPUT_COLUMNS[t]]) for t in costs.TOKEN_TYPES}
     chosen = vals[THROUGHPUT_COLUMNS[token_type]]
@@ -685,7 +706,7 @@ def compare(dataset: Dataset, model: str, hardware: str, precision: str, sequenc
     points_by_arm = {arm: points[points.spec_method == arm] for arm in arms}
     frontiers = {arm: pareto_frontier(points_by_arm[arm], arm) for arm in arms}
     fitted = {arm: metric_curves(frontiers[arm], semantics, percentile) for arm in arms}
-    band = _band(frontiers, points_by_arm, semantics)
+    band = matched_band(frontiers, points_by_arm, semantics)
 
     wanted = parse_targets(targets)
     if band is None:
@@ -704,9 +725,7 @@ def compare(dataset: Dataset, model: str, hardware: str, precision: str, sequenc
     for t in chosen:
         values = {arm: _arm_values(fitted[arm], frontiers[arm], t, semantics, rate, token_type, percentile)
                   for arm in arms}
-        base_tput = values[arms[-1]].throughput_per_gpu
-        ratios = {a: (values[a].throughput_per_gpu / base_tput if _finite(values[a].throughput_per_gpu)
-                      and _finite(base_tput) and base_tput > 0 else None) for a in arms[:-1]}
+        ratios = ratios_to_baseline({a: v.throughput_per_gpu for a, v in values.items()}, arms)
         results.append(Target(t, band.position(t), values, _winner(values), ratios))
     results = _with_support(results, frontiers, points_by_arm, arms, semantics)
 

@@ -223,10 +223,16 @@ def ratio_ranges(points_by_arm: dict, arms: tuple, xq, throughputs: dict, ratios
     ``throughputs[arm]`` holds the arm's throughput at each target, ``ratios[j][arm]`` the ratio at target j.
     Every arm's curve is refitted once per dropped knot and read at all targets at once.
     """
-    base = arms[-1]
     variants = {arm: leave_one_out(points_by_arm[arm], xq, semantics, throughputs[arm]) for arm in arms}
+    return ranges_of(variants, arms, throughputs, ratios)
+
+
+def ranges_of(variants: dict, arms: tuple, throughputs: dict, ratios: list[dict]) -> list[dict]:
+    """``ratio_ranges`` from every arm's ``leave_one_out`` throughputs (``variants[arm]``, read at the same targets
+    as ``throughputs``): for a caller that keeps an arm's variants while its measurements do not change."""
+    base = arms[-1]
     out = []
-    for j in range(len(xq)):
+    for j in range(len(ratios)):
         ranges = {}
         for arm in arms[:-1]:
             ratio = ratios[j].get(arm)

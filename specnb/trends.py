@@ -6,6 +6,11 @@ the day, then the newest row per line and concurrency) — read at the same targ
 the dates compare like for like. The targets default to those of the comparison on the newest data, and the
 newest point *is* that comparison: ``specnb trend`` and ``specnb compare`` cannot disagree.
 
+Of an earlier day's comparison only what a point reads is computed, by the functions ``compare`` computes it with
+(frontier, throughput curve, support, leave-one-out range, band, ratio), from that day's points: the "latest" rule
+runs once for all the days, and an arm's reading is kept for the days its points did not change (often only one
+arm's rows change on a day). The result is the full comparison's to the last bit (``tests/test_trends.py``).
+
 Days before every arm has a row are left out (no ratio exists then). A row nothing dates (``dated_by`` empty)
 counts only in the newest point, as it does in ``compare`` without ``as_of``; a note says so. Each point keeps
 its arms' support grades, so a jump caused by one new measurement on thin data shows as such.
@@ -17,13 +22,37 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field, replace
 
+import numpy as np
 import pandas as pd
 
-from . import costs
-from .comparison import Comparison, Config, compare, parse_targets, resolve_config
-from .data import Dataset, dated_by, measuring, parse_as_of
+from . import costs, support
+from .comparison import (
+    Comparison,
+    Config,
+    MetricCurve,
+    compare,
+    matched_band,
+    parse_targets,
+    ratios_to_baseline,
+    read_value,
+    reading_point,
+    resolve_config,
+)
+from .data import (
+    LINE_KEY,
+    PERCENTILES,
+    Dataset,
+    at_percentile,
+    check_plausible,
+    dated_by,
+    implausible,
+    latest,
+    measuring,
+    parse_as_of,
+    rows_as_of,
+)
 from .errors import UsageError
-from .support import GRADES
+from .frontier import Frontier, pareto_frontier
 
 SCHEMA = "specnb.trend/1"
 WINDOW_DAYS = 90
@@ -35,7 +64,7 @@ def weakest_grade(grades) -> str | None:
     grades = list(grades)
     if not grades or any(g is None for g in grades):
         return None
-    return max(grades, key=GRADES.index)
+    return max(grades, key=support.GRADES.index)
 
 
 @dataclass(frozen=True)
@@ -208,6 +237,10 @@ def compute(dataset: Dataset, model: str, hardware: str, precision: str, sequenc
     comparison when the caller has it already (a report), so it is not computed twice; it must be the one
     ``compare`` gives for the same options. The ratio depends on neither costs nor token type; they are passed
     on so that every comparison here is the one ``compare`` would make.
+
+    Each earlier day's points are, by definition, ``compare(..., targets=<the fixed targets>, as_of=day)`` read at
+    those targets (``tests/test_trends.py`` checks it on every bundled configuration and on made-up histories).
+    They are computed from the parts of that comparison a point reads (``_day_points``), not all of it.
     """
     as_of = parse_as_of(as_of)
     config = resolve_config(dataset, model, hardware, precision, sequence, isl=isl, osl=osl)
@@ -228,17 +261,140 @@ def compute(dataset: Dataset, model: str, hardware: str, precision: str, sequenc
     if not fixed:
         notes.append("No matched band in the newest data, so no interactivity to follow; give targets.")
         return Trend(config, arms, fixed, (), semantics, percentile, as_of, tuple(notes))
-    points = []
-    for day in days[:-1]:
+
+    def compared(day: str) -> list[TrendPoint]:  # the definition itself: for a day whose data compare refuses
         try:
-            c = compare(sub, targets=list(fixed), as_of=day, **key, **options)
+            return _points_of(compare(sub, targets=list(fixed), as_of=day, **key, **options), day, fixed)
         except UsageError as exc:  # e.g. no point of that day measures the percentile
             notes.append(f"{day}: {exc}")
-            points += [TrendPoint(day, x, None, dict.fromkeys(arms), None, None) for x in fixed]
-            continue
-        points += _points_of(c, day, fixed)
+            return [TrendPoint(day, x, None, dict.fromkeys(arms), None, None) for x in fixed]
+
+    points = _day_points(sub.history, days[:-1], arms, fixed, semantics, percentile, compared)
     points += _points_of(newest, days[-1] if days else None, fixed)
     return Trend(config, arms, fixed, tuple(points), semantics, percentile, as_of, tuple(notes))
+
+
+STACK_ROWS = 200_000
+"""At most this many rows go into one run of the "latest" rule for many days at once (``_kept_by_day``)."""
+
+
+def _kept_by_day(history: pd.DataFrame, days) -> dict[str, np.ndarray]:
+    """Per day, the positions in ``history`` of ``points_as_of(history, day)``'s rows, in its order: the "latest"
+    rule run once over all the days' rows (``rows_as_of``) instead of once per day, each day's rows standing as a
+    model of their own (the configuration has one), so no row of one day can replace one of another day."""
+    if history["model"].nunique() > 1:
+        raise ValueError("the history of one configuration (one model) is needed")
+    columns = list(dict.fromkeys([*LINE_KEY, "conc", "date", "run_id", "source", "interactivity"]))
+    dated = history[["dated_by"]].assign(_pos=np.arange(len(history)))
+    cuts = [(day, rows_as_of(dated, day)["_pos"].to_numpy()) for day in days]
+    out = {}
+    while cuts:
+        group, size = [], 0
+        while cuts and (not group or size + len(cuts[0][1]) <= STACK_ROWS):
+            size += len(cuts[0][1])
+            group.append(cuts.pop(0))
+        rows = np.concatenate([pos for _, pos in group])
+        stacked = history[columns].take(rows).assign(
+            model=np.repeat([day for day, _ in group], [len(pos) for _, pos in group]), _pos=rows)
+        kept = latest(stacked.reset_index(drop=True))
+        at = kept.groupby("model", sort=False).indices
+        pos = kept["_pos"].to_numpy(dtype="int64")
+        out |= {day: pos[at[day]] if day in at else pos[:0] for day, _ in group}
+    return out
+
+
+READ_COLUMNS = ("interactivity", "throughput_per_gpu", *(f"{p}_interactivity" for p in PERCENTILES if p != "median"),
+                "conc", "framework", "date")
+"""All an ``_ArmReading`` reads of a point: its frontier, throughputs, grades and ranges are computed from the first
+columns; the last three name a frontier's knots (``support.frontier_knots``)."""
+
+
+@dataclass(frozen=True)
+class _ArmReading:
+    """One arm's points of a day read at the fixed targets: all a trend point needs of the arm (its frontier,
+    throughput and support grade at each target, its leave-one-out throughputs), kept while its points stay."""
+
+    points: pd.DataFrame
+    frontier: Frontier
+    throughput: np.ndarray
+    grades: tuple
+    variants: np.ndarray
+
+    @classmethod
+    def of(cls, points: pd.DataFrame, arm: str, targets: tuple, semantics: str) -> _ArmReading:
+        """What ``compare`` computes for this arm at ``targets``, through the functions it uses."""
+        frontier = pareto_frontier(points, arm)
+        curve = MetricCurve.fit(frontier, "throughput_per_gpu", semantics)
+        where = [reading_point(frontier, x, semantics) for x in targets]
+        throughput = np.array([read_value(curve, at, inside or clamped, semantics) for at, inside, clamped in where])
+        knots = support.frontier_knots(frontier)
+        grades = tuple(support.value_support(knots, x, inside or clamped).grade
+                       for x, (_, inside, clamped) in zip(targets, where, strict=True))
+        variants = support.leave_one_out(points, targets, semantics, throughput)
+        return cls(points, frontier, throughput, grades, variants)
+
+
+def _day_points(history: pd.DataFrame, days, arms: tuple, targets: tuple, semantics: str, percentile: str,
+                compared) -> list[TrendPoint]:
+    """The points of ``compare(..., as_of=day)`` read at ``targets`` for each of ``days``, computed from what they
+    read: each day's points (``_kept_by_day``, then ``at_percentile``, checked as compare checks them), each arm's
+    frontier, throughputs, grades and leave-one-out throughputs (``_ArmReading``, kept for the days the arm's
+    points do not change), the band and the ratios (``comparison.matched_band``, ``ratios_to_baseline``,
+    ``support.ranges_of``). A day whose data compare refuses (no point measures the percentile) is ``compared``."""
+    kept = _kept_by_day(history, days)
+    spec = history["spec_method"].to_numpy(dtype=object)
+    measured = np.zeros(len(history), dtype=bool)
+    measured[measuring(history.assign(_pos=np.arange(len(history))), percentile)["_pos"].to_numpy()] = True
+    _check_plausible(history, [kept[d] for d in days], percentile)
+    read = history[[c for c in READ_COLUMNS if c in history]]
+    readings: dict = {}
+    out = []
+    for day in days:
+        pos = kept[day]
+        if not measured[pos].any():  # no point as of the day (at the percentile): compare says why
+            out += compared(day)
+            continue
+        arm_of = {}
+        for arm in arms:
+            rows = pos[spec[pos] == arm]
+            own = rows[measured[rows]].tobytes()
+            if (arm, own) not in readings:  # the arm's points: points_as_of(history, day) of the arm, at_percentile
+                points = at_percentile(read.take(rows).reset_index(drop=True), percentile)
+                readings[arm, own] = _ArmReading.of(points, arm, targets, semantics)
+            arm_of[arm] = readings[arm, own]
+        out += _pair(arm_of, arms, day, targets, semantics)
+    return out
+
+
+def _check_plausible(history: pd.DataFrame, kept: list, percentile: str) -> None:
+    """``check_plausible`` of every day's points, as compare checks them; each row once (a row's problems are its
+    own), and day by day only when there is one, for the error compare would give: the first failing day's."""
+    seen = np.zeros(len(history), dtype=bool)
+    first = []
+    for pos in kept:
+        first.append(pos[~seen[pos]])
+        seen[pos] = True
+    if first and not implausible(at_percentile(history.take(np.concatenate(first)), percentile)):
+        return
+    for pos in kept:
+        check_plausible(at_percentile(history.take(pos).reset_index(drop=True), percentile))
+
+
+def _pair(arm_of: dict, arms: tuple, day: str, targets: tuple, semantics: str) -> list[TrendPoint]:
+    """A day's points from its arms' readings: no ratio without a matched band (compare then has no targets);
+    else per target the treatment's ratio, every arm's grade and the ratio's leave-one-out range."""
+    band = matched_band({a: arm_of[a].frontier for a in arms}, {a: arm_of[a].points for a in arms}, semantics)
+    if band is None:
+        return [TrendPoint(day, x, None, dict.fromkeys(arms), None, None) for x in targets]
+    throughputs = {a: arm_of[a].throughput for a in arms}
+    ratios = [ratios_to_baseline({a: float(throughputs[a][j]) for a in arms}, arms) for j in range(len(targets))]
+    ranges = support.ranges_of({a: arm_of[a].variants for a in arms}, arms, throughputs, ratios)
+    out = []
+    for j, x in enumerate(targets):
+        r = next(iter(ranges[j].values()))
+        out.append(TrendPoint(day, x, next(iter(ratios[j].values())), {a: arm_of[a].grades[j] for a in arms},
+                              None if r is None else (r.low, r.high), (band.low, band.high)))
+    return out
 
 
 def of_comparison(c: Comparison, dataset: Dataset) -> Trend:

@@ -1,17 +1,19 @@
 """Trends: the ratio at fixed interactivities on every day the data changed, read with the as-of rule, and equal to
 ``compare`` on the newest data."""
 
+import datetime as dt
 import json
+import random
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from rows import api_row, ci_row, write
 
 import specnb
-from specnb import cli, comparison, narrative, trends
-from specnb.errors import UsageError
+from specnb import cli, comparison, data, narrative, trends
+from specnb.errors import DataError, UsageError
 
 B200 = ("dsr1", "b200", "fp4", "1k/1k")
 XS = (20.0, 40.0, 60.0)
@@ -205,6 +207,283 @@ def test_any_history_agrees_with_compare_as_of_each_day(tmp_path_factory, rows):
         old = comparison.compare(ds, *B200, targets=list(t.targets), as_of=day)
         got = [p.ratio for p in t.points if p.date == day]
         assert got == ([x.ratio for x in old.targets] if old.comparable else [None] * len(t.targets))
+
+
+# ------------------------------------------------------------------------------ the definition, read in full
+
+
+def plain_trend(ds, model, hardware, precision, sequence, *, targets=None, arms=("mtp", "none"),
+                semantics="specnb", percentile="median", as_of=None) -> trends.Trend:
+    """The trend by its definition, read the slow way: the whole ``compare(..., as_of=day)`` on every change day, read
+    at the newest comparison's targets (what ``trends.compute`` did before it computed only what a point reads)."""
+    options = {"arms": arms, "semantics": semantics, "percentile": percentile}
+    as_of = data.parse_as_of(as_of)
+    newest = comparison.compare(ds, model, hardware, precision, sequence, targets=targets, as_of=as_of, **options)
+    fixed = tuple(comparison.parse_targets(targets)) or tuple(t.interactivity for t in newest.targets)
+    history = ds.history_of(*newest.config.to_dict().values())
+    days = trends.change_dates(history, newest.arms, as_of, percentile)
+    undated = int(((history["dated_by"] == "") & history["spec_method"].isin(newest.arms)).sum())
+    notes = [f"{undated} row{'s' if undated != 1 else ''} of unknown date count only in the newest point, as in the "
+             "comparison on all the data."] if undated and as_of is None and days else []
+    if not fixed:
+        notes.append("No matched band in the newest data, so no interactivity to follow; give targets.")
+        return trends.Trend(newest.config, newest.arms, (), (), semantics, percentile, as_of, tuple(notes))
+    points = []
+    rows = trends.config_dataset(ds, newest.config)  # the configuration's rows: the same comparisons, sooner
+    for day in days[:-1]:
+        try:
+            c = comparison.compare(rows, model, hardware, precision, sequence, targets=list(fixed), as_of=day, **options)
+        except UsageError as exc:
+            notes.append(f"{day}: {exc}")
+            points += [trends.TrendPoint(day, x, None, dict.fromkeys(newest.arms), None, None) for x in fixed]
+            continue
+        points += trends._points_of(c, day, fixed)
+    points += trends._points_of(newest, days[-1] if days else None, fixed)
+    return trends.Trend(newest.config, newest.arms, fixed, tuple(points), semantics, percentile, as_of, tuple(notes))
+
+
+def assert_same_trend(ds, config, **options):
+    """``trends.compute`` equals the definition to the last bit: every point (date, target, ratio, grades, range,
+    band), the notes and the JSON."""
+    try:
+        fast = trends.compute(ds, *config, **options)
+    except specnb.SpecnbError as exc:  # then the definition fails alike
+        with pytest.raises(type(exc)) as plain:
+            plain_trend(ds, *config, **options)
+        assert str(plain.value) == str(exc)
+        raise
+    plain = plain_trend(ds, *config, **options)
+    assert fast.points == plain.points
+    assert fast.notes == plain.notes
+    assert json.dumps(fast.to_dict()) == json.dumps(plain.to_dict())
+    return fast
+
+
+def bundled_configs(ds):
+    return [(r.model, r.hardware, r.precision, r.sequence) for r in ds.configurations().itertuples()]
+
+
+def test_every_bundled_configuration_equals_compare_as_of_each_day(bundled):
+    """All 36 configurations on all their data; every other one also as of a day half-way through its history."""
+    configs = bundled_configs(bundled)
+    assert len(configs) >= 30
+    for i, config in enumerate(configs):
+        t = assert_same_trend(bundled, config)
+        dated = [d for d in t.dates if d]
+        if len(dated) > 2 and i % 2 == 0:
+            assert_same_trend(bundled, config, as_of=dated[len(dated) // 2])
+
+
+@pytest.mark.parametrize("percentile", ["p90", "p99"])
+def test_every_bundled_configuration_at_a_tail_percentile(bundled, percentile):
+    seen = 0
+    for config in bundled_configs(bundled):
+        try:
+            t = assert_same_trend(bundled, config, percentile=percentile)
+        except UsageError as exc:  # no point of the configuration records the percentile: compare says so too
+            with pytest.raises(UsageError, match=str(exc)[:30]):
+                comparison.compare(bundled, *config, percentile=percentile)
+            continue
+        seen += len(t.dates) > 1
+    assert seen >= 5  # tail percentiles have a history too
+
+
+@pytest.mark.parametrize("options", [{"semantics": "inferencex"}, {"targets": [20, 50, 100, 500]},
+                                     {"arms": ("none", "mtp")}])
+def test_bundled_configurations_with_other_options(bundled, options):
+    for config in bundled_configs(bundled)[::5]:
+        assert_same_trend(bundled, config, **options)
+
+
+def test_the_newest_point_is_the_comparison_passed_in(bundled):
+    c = comparison.compare(bundled, *B200)
+    t = trends.of_comparison(c, bundled)
+    newest = [p for p in t.points if p.date == t.dates[-1]]
+    assert [p.ratio for p in newest] == [x.ratio for x in c.targets]
+    assert [p.ratio_range for p in newest] == [(x.ratio_range.low, x.ratio_range.high) for x in c.targets]
+
+
+def points_by_day(history, days):
+    return {day: history.take(pos).reset_index(drop=True) for day, pos in trends._kept_by_day(history, days).items()}
+
+
+def test_one_run_of_the_latest_rule_is_points_as_of_each_day(bundled):
+    for config in bundled_configs(bundled)[::3]:
+        history = bundled.history_of(*comparison.resolve_config(bundled, *config).to_dict().values())
+        days = sorted({d for d in history["dated_by"] if d})
+        by_day = points_by_day(history, days)
+        for day in days:
+            pd.testing.assert_frame_equal(by_day[day], data.points_as_of(history, day))
+
+
+def test_many_days_go_through_the_rule_a_few_at_a_time(bundled, monkeypatch):
+    """A long history's days go through the "latest" rule a few days at a time, with the same rows."""
+    history = bundled.history_of("dsr1", "b200", "fp4", 1024, 1024)
+    days = sorted({d for d in history["dated_by"] if d})
+    whole = points_by_day(history, days)
+    monkeypatch.setattr(trends, "STACK_ROWS", 150)
+    for day, rows in points_by_day(history, days).items():
+        pd.testing.assert_frame_equal(rows, whole[day])
+    with pytest.raises(ValueError, match="one model"):
+        trends._kept_by_day(bundled.history, days)
+
+
+# ------------------------------------------------------------------------ the definition, on unbundled shapes
+
+
+def p90_point(spec, x, y, date, conc, run, p90=True, framework="sglang"):
+    row = point(spec, x, y, date, conc, run, framework)
+    if p90:
+        row["metrics"] |= {"p90_intvty": x * 0.8, "p90_tpot": 1 / (x * 0.8)}
+    return row
+
+
+def test_one_day_only(tmp_path):
+    rows = sweep("none", [1000, 500, 100], "2026-01-10", run=1) + sweep("mtp", [3000, 1000, 300], "2026-01-10", 1)
+    t = assert_same_trend(specnb.load(write(tmp_path / "d.json", rows)), B200)
+    assert t.dates == ("2026-01-10",)
+
+
+def test_a_day_without_a_point_at_the_percentile_is_a_note(tmp_path):
+    """Day 2 re-measures every point without the p90 TPOT, so as of day 2 nothing measures it (compare refuses);
+    day 3 measures it again."""
+    rows = [p90_point(s, x, y, "2026-01-10", c, 1) for s, k in (("mtp", 3), ("none", 1))
+            for x, y, c in ((20.0, 1000.0 * k, 64), (40.0, 500.0 * k, 16))]
+    rows += [p90_point(s, x, y, "2026-02-10", c, 2, p90=False) for s, k in (("mtp", 2), ("none", 1))
+             for x, y, c in ((20.0, 1000.0 * k, 64), (40.0, 500.0 * k, 16))]
+    rows += [p90_point(s, x, y, "2026-03-10", c, 3) for s, k in (("mtp", 4), ("none", 1))
+             for x, y, c in ((22.0, 900.0 * k, 8), (44.0, 450.0 * k, 2))]
+    t = assert_same_trend(specnb.load(write(tmp_path / "d.json", rows)), B200, percentile="p90")
+    assert t.dates == ("2026-01-10", "2026-02-10", "2026-03-10")
+    assert t.notes and t.notes[0].startswith("2026-02-10: ") and "p90" in t.notes[0]
+    assert all(p.ratio is None and p.band is None for p in t.series(t.targets[0])[1:2])
+
+
+def test_an_arm_appearing_later_and_another_method_in_the_data(tmp_path):
+    """Off for two days before MTP's first row; EAGLE rows (not compared) on other days too."""
+    rows = sweep("none", [1000, 500, 100], "2026-01-01", run=1) + sweep("none", [1100, 520, 90], "2026-01-05", 2)
+    rows += sweep("eagle", [2000, 800, 200], "2026-01-03", 3) + sweep("mtp", [3000, 1000, 300], "2026-01-20", 4)
+    rows += sweep("eagle", [2100, 820, 210], "2026-02-01", 5) + sweep("none", [900, 560, 80], "2026-02-15", 6)
+    ds = specnb.load(write(tmp_path / "d.json", rows))
+    t = assert_same_trend(ds, B200)
+    assert t.dates == ("2026-01-20", "2026-02-15")
+    assert_same_trend(ds, B200, arms=("mtp", "eagle", "none"))
+    assert_same_trend(ds, B200, semantics="inferencex", targets=[10, 30, 70])
+
+
+def test_undated_rows_dated_by_a_later_run(tmp_path):
+    """CI aggregate rows carry no date: a later dated run dates them (``dated_by``), the newest stay undated."""
+    (tmp_path / "run_5").mkdir()
+    (tmp_path / "run_99").mkdir()
+    old = [ci_row(spec_decoding=s, conc=c, median_intvty=x, tput_per_gpu=y * k)
+           for s, k in (("mtp", 2.5), ("none", 1)) for x, y, c in ((25.0, 900.0, 32), (45.0, 400.0, 8))]
+    write(tmp_path / "run_5" / "agg_bmk.json", old)
+    write(tmp_path / "run_99" / "agg_bmk.json", [ci_row(spec_decoding="mtp", conc=4, median_intvty=70.0,
+                                                        tput_per_gpu=150.0)])
+    rows = sweep("none", [1000, 500, 100], "2026-01-10", run=10) + sweep("mtp", [3000, 1000, 300], "2026-02-10", 20)
+    write(tmp_path / "api.json", rows)
+    ds = specnb.load(str(tmp_path))
+    t = assert_same_trend(ds, B200)
+    assert t.notes and "unknown date" in t.notes[0]
+    assert_same_trend(ds, B200, as_of="2026-01-31")
+
+
+def test_rows_without_a_concurrency(tmp_path):
+    """Sweeps that record no concurrency: a line keeps its newest run's rows (the other branch of the rule)."""
+    rows = [point(s, x, y * k, d, None, run) for s, k in (("mtp", 3), ("none", 1))
+            for d, run, shift in (("2026-01-10", 1, 0.0), ("2026-02-10", 2, 2.0), ("2026-03-10", 3, 4.0))
+            for x, y in ((20.0 + shift, 1000.0), (40.0 + shift, 500.0), (60.0 + shift, 100.0))
+            if not (s == "mtp" and run == 2)]
+    ds = specnb.load(write(tmp_path / "d.json", rows))
+    assert ds.history["conc"].isna().all()
+    t = assert_same_trend(ds, B200)
+    assert len(t.dates) == 3
+    history = ds.history_of("dsr1", "b200", "fp4", 1024, 1024)
+    for day, rows in points_by_day(history, t.dates).items():
+        pd.testing.assert_frame_equal(rows, data.points_as_of(history, day))
+
+
+@st.composite
+def shaped_histories(draw):
+    """Shapes the bundled data lacks, drawn together: one to five days; arms whose first rows come on different days;
+    sometimes a third method; per day and engine a sweep of 2-5 points, some without a concurrency; the p90 TPOT on
+    some rows only (so some days have no point at the p90)."""
+    n_days = draw(st.integers(1, 5))
+    specs = ["mtp", "none"] + (["eagle"] if draw(st.booleans()) else [])
+    rows = []
+    for n, spec in enumerate(specs):
+        first = draw(st.integers(0, n_days - 1))
+        for day in range(first, n_days):
+            if day > first and not draw(st.booleans()):
+                continue
+            for engine in draw(st.lists(st.sampled_from(["sglang", "vllm", "trt"]), min_size=1, max_size=2,
+                                        unique=True)):
+                no_conc = draw(st.integers(0, 5)) == 0
+                size, low, high = draw(st.integers(2, 5)), draw(st.integers(5, 40)), draw(st.integers(60, 150))
+                top, p90 = draw(st.floats(500, 8000)), draw(st.sampled_from(["all", "none", "some"]))
+                for i in range(size):
+                    x = round(low + (high - low) * i / (size - 1) * draw(st.floats(0.9, 1.0)), 2)
+                    y = round(top / (1 + i) * draw(st.floats(0.7, 1.3)), 3)
+                    rows.append(p90_point(spec, x, y, DAYS[day], None if no_conc else 2 ** (7 - i), run=10 * day + n,
+                                          p90=p90 == "all" or (p90 == "some" and draw(st.booleans())),
+                                          framework=engine))
+    options = draw(st.fixed_dictionaries({
+        "percentile": st.sampled_from(["median", "p90"]), "semantics": st.sampled_from(["specnb", "inferencex"]),
+        "as_of": st.none() | st.sampled_from(DAYS[:n_days])}))
+    if "eagle" in specs and draw(st.booleans()):
+        options["arms"] = ("mtp", "eagle", "none")
+    return rows, options
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(drawn=shaped_histories())
+def test_any_shape_of_history_equals_the_definition(tmp_path_factory, drawn):
+    rows, options = drawn
+    try:
+        ds = specnb.load(write(tmp_path_factory.mktemp("s") / "d.json", rows))
+    except specnb.SpecnbError:  # the same point drawn twice with other values: rejected at loading
+        return
+    try:
+        t = assert_same_trend(ds, B200, **options)
+    except specnb.SpecnbError:  # e.g. nothing measures the p90 as of the day: the definition fails alike (checked)
+        event("refused alike")
+        return
+    event(f"{len(t.dates)} dates")
+    event(f"a day's note: {any(n[:4].isdigit() for n in t.notes)}")
+    event(f"rows without concurrency: {ds.history['conc'].isna().any()}")
+
+
+def test_a_point_implausible_on_one_day_fails_as_compare_does(tmp_path):
+    """A Dataset edited by hand: compare refuses an implausible point, and the trend through that day refuses alike."""
+    rows = sweep("none", [1000, 500, 100], "2026-01-10", run=1) + sweep("mtp", [3000, 1000, 300], "2026-01-10", 1)
+    rows += [point("mtp", 40.0, 2000.0, "2026-02-10", 16, run=2), point("mtp", 40.0, 4000.0, "2026-03-10", 16, run=3)]
+    ds = specnb.load(write(tmp_path / "d.json", rows))
+    history = ds.history.copy()
+    history.loc[history["date"] == "2026-02-10", "throughput_per_gpu"] = 1e12
+    edited = trends.replace(ds, history=history)
+    with pytest.raises(DataError, match="throughput_per_gpu") as fast:
+        trends.compute(edited, *B200, targets=[40])
+    with pytest.raises(DataError) as plain:
+        plain_trend(edited, *B200, targets=[40])
+    assert str(fast.value) == str(plain.value)
+
+
+def test_thousands_of_rows(tmp_path):
+    """A long synthetic history: 40 days, 2 arms and 3 engines re-measured at up to 24 concurrencies each."""
+    rng = random.Random(7)
+    days = [(dt.date(2025, 6, 1) + dt.timedelta(days=5 * i)).isoformat() for i in range(40)]
+    rows = []
+    for i, day in enumerate(days):
+        for spec, k in (("mtp", 2.0), ("none", 1.0)):
+            for engine in ("sglang", "vllm", "trt"):
+                for c in rng.sample(range(24), rng.randint(2, 24)) if (i + len(spec)) % 3 else []:
+                    x = 10.0 + 5 * c + rng.random()
+                    rows.append(point(spec, round(x, 4), round(k * 8000 / (1 + c) * rng.uniform(0.8, 1.2), 3), day,
+                                      2 ** (c % 12) + c, run=100 + i, framework=engine))
+    assert len(rows) > 2000
+    ds = specnb.load(write(tmp_path / "d.json", rows))
+    t = assert_same_trend(ds, B200)
+    assert len(t.dates) > 30
 
 
 # ------------------------------------------------------------------------------------------ change over a window
