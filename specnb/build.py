@@ -30,20 +30,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import __version__, costs, names, resources
+from . import __version__, costs, names, resources, workers
 from .atomic import write_bytes, write_files, write_text
 from .errors import UsageError
-from .workers import (
-    REPORT_NOTEBOOK,
-    Failed,
-    InlinePool,
-    LocalPool,
-    Rendered,
-    Task,
-    block_slow_imports,
-    error_line,
-    warm_up,
-)
+from .workers import REPORT_NOTEBOOK, Failed, InlinePool, LocalPool, Rendered, Task, block_slow_imports, error_line
 
 if TYPE_CHECKING:  # specnb.data imports pandas: loaded in plan(), after the workers have been spawned
     from .data import Dataset
@@ -54,7 +44,7 @@ FORMATS = ("html", "pdf", "json")
 STATE_FILE = ".build.json"
 SUITE_FILE = "suite.json"
 OUTPUT_FILES = {"html": ("report.html",), "pdf": ("report.pdf",), "json": ("comparison.json", "comparison.csv")}
-ORDER = ("report.html", "report.pdf", "comparison.json", "comparison.csv")
+ORDER = sum(OUTPUT_FILES.values(), ())  # the order a report's files are listed in
 INLINE_MAX = 6
 """Up to this many stale reports without PDF run in the build process when no ``--jobs`` is given: starting
 and warming two worker processes costs more than they save (BENCHMARKS.md, the incremental row)."""
@@ -341,15 +331,14 @@ def inline(opts: BuildOptions, reports: int) -> bool:
 def open_pool(opts: BuildOptions, reports: int):
     """Where the reports run: a Dask cluster (``--scheduler``), this process (see ``inline``), or local worker
     processes, warming up as they start."""
-    renders = tuple(f for f in opts.formats if f in ("html", "pdf"))
     size = opts.jobs or os.cpu_count() or 1
     if opts.scheduler:
         from .cluster import DaskPool
 
-        return DaskPool(opts.scheduler, size, renders)
+        return DaskPool(opts.scheduler, size, opts.formats)
     if inline(opts, reports):
-        return InlinePool(renders)
-    return LocalPool(min(size, reports), renders)
+        return InlinePool(opts.formats)
+    return LocalPool(min(size, reports), opts.formats)
 
 
 def _state(job: Job, entry: dict) -> bytes:
@@ -480,7 +469,7 @@ def run_build(opts: BuildOptions, *, dataset: Dataset | None = None) -> BuildRes
         if pool is None and stale:
             pool = open_pool(opts, len(stale))
         if pool is not None and not isinstance(pool, InlinePool):  # the index runs here: its imports meanwhile
-            warming = threading.Thread(target=warm_up, args=(("html",),), daemon=True)
+            warming = threading.Thread(target=workers.warm_up, args=(("html",),), daemon=True)
             warming.start()
         bar = _progress(len(stale), opts.progress)
         by_slug = {j.slug: j for j in stale}
@@ -587,7 +576,7 @@ def write_index(opts: BuildOptions, entries: dict, meta: dict, dataset: Dataset,
         return False
     write_text(suite_file, text)
     try:
-        from . import export, inprocess, workers
+        from . import export, inprocess
 
         params = {"reports_dir": str(out.resolve()), "run_metadata": meta or run_metadata()}
         nb = inprocess.execute(SUMMARY_NOTEBOOK, params)
