@@ -18,7 +18,6 @@ from __future__ import annotations
 import copy
 import datetime
 import io
-import os
 import sys
 import threading
 import uuid
@@ -245,8 +244,7 @@ def execute(nb, parameters: dict | None = None, **papermill_kwargs):
     capture: dict = {}
     with _LOCK:
         try:
-            return papermill.execute_notebook(os.fspath(nb) if isinstance(nb, os.PathLike) else nb, None,
-                                              parameters=parameters, engine_name=ENGINE_NAME,
+            return papermill.execute_notebook(nb, None, parameters=parameters, engine_name=ENGINE_NAME,
                                               kernel_name="python3", capture=capture, **papermill_kwargs)
         except PapermillExecutionError as exc:
             exc.nb = capture.get("nb")
