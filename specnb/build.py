@@ -460,7 +460,6 @@ def run_build(opts: BuildOptions, *, dataset: Dataset | None = None) -> BuildRes
         dataset, jobs = plan(opts, dataset)
         timings.mark("plan")
         stale = [j for j in jobs if j.stale]
-        result.skipped = [j.slug for j in jobs if not j.stale]
         entries = {j.slug: read_state(j.outdir).get("entry") for j in jobs if not j.stale}
         meta = run_metadata() if stale or not (out / "index.html").exists() else {}
         if isinstance(pool, LocalPool) and inline(opts, len(stale)):
@@ -475,7 +474,6 @@ def run_build(opts: BuildOptions, *, dataset: Dataset | None = None) -> BuildRes
         by_slug = {j.slug: j for j in stale}
         for task, outcome in pool.map(tasks_for(opts, stale, dataset, meta)) if stale else ():
             entries[task.slug] = record(by_slug[task.slug], outcome)
-            (result.built if entries[task.slug]["status"] == "ok" else result.failed).append(task.slug)
             if bar:
                 bar.set_postfix_str(task.slug, refresh=False)
                 bar.update(1)
@@ -492,12 +490,10 @@ def run_build(opts: BuildOptions, *, dataset: Dataset | None = None) -> BuildRes
         if bar:
             bar.close()
     # a report whose files a --notebook (or anyone) removed meanwhile is a failure, here as in the index
-    gone = {s: on_disk(out / s, e) for s, e in entries.items() if e and e["status"] == "ok"}
-    entries.update(gone)
-    result.failed += [s for s, e in gone.items() if e["status"] != "ok"]
-    result.failed = sorted((s, entries[s]["error"]) for s in set(result.failed))
-    result.built = sorted(s for s in result.built if entries[s]["status"] == "ok")
-    result.skipped = [s for s in result.skipped if entries[s]["status"] == "ok"]
+    entries.update({s: on_disk(out / s, e) for s, e in entries.items() if e and e["status"] == "ok"})
+    ok = [j.slug for j in jobs if entries[j.slug] and entries[j.slug]["status"] == "ok"]
+    result.built, result.skipped = [s for s in ok if s in by_slug], [s for s in ok if s not in by_slug]
+    result.failed = sorted((s, e["error"]) for s, e in entries.items() if e and e["status"] != "ok")
     if warming is not None:  # two threads importing jupyter_client at once can meet it half-initialized
         warming.join()
     try:
