@@ -421,14 +421,6 @@ def check_out(out: Path) -> None:
         raise UsageError(msg) from None
 
 
-def _progress(total: int, enabled: bool):
-    if not enabled or total == 0:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="report", file=sys.stderr, dynamic_ncols=True, leave=True)
-
-
 class Timings:
     """Phase timings printed to stderr when ``SPECNB_TIMINGS=1`` (for benchmarking the build itself)."""
 
@@ -470,7 +462,10 @@ def run_build(opts: BuildOptions, *, dataset: Dataset | None = None) -> BuildRes
         if pool is not None and not isinstance(pool, InlinePool):  # the index runs here: its imports meanwhile
             warming = threading.Thread(target=workers.warm_up, args=(("html",),), daemon=True)
             warming.start()
-        bar = _progress(len(stale), opts.progress)
+        if opts.progress and stale:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(stale), unit="report", file=sys.stderr, dynamic_ncols=True, leave=True)
         by_slug = {j.slug: j for j in stale}
         for task, outcome in pool.map(tasks_for(opts, stale, dataset, meta)) if stale else ():
             entries[task.slug] = record(by_slug[task.slug], outcome)

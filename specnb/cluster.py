@@ -38,66 +38,44 @@ class WarmUp(WorkerPlugin):
         workers.warm_up(self.formats)
 
 
-def connect(address: str, size: int):
-    """``(client, cluster)``: a ``LocalCluster`` of ``N`` one-thread workers for ``local[:N]`` (``size`` when
-    no N), else the running scheduler at ``address`` or named in a scheduler file (cluster None)."""
-    kind, _, count = address.partition(":")
-    try:
-        if kind != "local":
-            return Client(**({"scheduler_file": address} if os.path.isfile(address) else {"address": address}),
-                          timeout="20s"), None
-        if (n := int(count) if count else size) < 1:
-            raise ValueError(count)
-        cluster = start_local(n)
-        try:
-            return Client(cluster), cluster
-        except BaseException:
-            quietly_close(cluster)
-            raise
-    except ValueError:
-        msg = f"--scheduler {address!r}: expected tcp://HOST:PORT, a scheduler file, local or local:N (N >= 1)"
-        raise UsageError(msg) from None
-    except OSError as exc:
-        msg = (f"--scheduler {address}: cannot reach the Dask scheduler ({exc}); start one with `dask scheduler` "
-               "and workers with `dask worker ADDRESS --nthreads 1`")
-        raise UsageError(msg) from None
-
-
-def start_local(n: int):
-    """A ``LocalCluster`` of ``n`` one-thread workers, started in a thread of its own: a build interrupted
-    meanwhile (Ctrl-C, SIGTERM) waits for it to be up, closes it and then stops (a half-started cluster cannot
-    be closed: Dask prints tracebacks as the process exits)."""
-    starter = ThreadPoolExecutor(1, thread_name_prefix="specnb-cluster-start")
-    future = starter.submit(LocalCluster, n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                            silence_logs=logging.ERROR)
-    starter.shutdown(wait=False)
-    try:
-        return future.result()
-    except KeyboardInterrupt:
-        quietly_close(future.result())
-        raise
-
-
-def quietly_close(*parts) -> None:
-    """Close a client and cluster the build abandons (interrupted, failed); what Dask logs about the work it
-    was doing meanwhile (broadcasts cut, futures never read) is no news to the user."""
-    for name in ("distributed", "asyncio"):
-        logging.getLogger(name).setLevel(logging.CRITICAL)
-    for part in parts:
-        if part is not None:
-            part.close()
-
-
 class DaskPool:
     """Runs tasks on a Dask cluster, two per worker thread in flight at a time (the rest wait in the build
     process, so neither side holds the whole suite)."""
 
     def __init__(self, address: str, size: int, formats: tuple = ()):
-        self.client, self.cluster = connect(address, size)
+        """Connect to the scheduler at ``address`` or named in a scheduler file, or start a ``LocalCluster`` of
+        ``N`` one-thread workers for ``local[:N]`` (``size`` when no N); register the workers' warm-up."""
+        kind, _, count = address.partition(":")
+        self.client = self.cluster = None
         try:
+            if kind == "local":
+                if (n := int(count) if count else size) < 1:
+                    raise ValueError(count)
+                # started in a thread: a build interrupted meanwhile (Ctrl-C, SIGTERM) waits for the cluster to be up,
+                # then closes it (a half-started one cannot be closed: Dask prints tracebacks as the process exits)
+                starter = ThreadPoolExecutor(1, thread_name_prefix="specnb-cluster-start")
+                starting = starter.submit(LocalCluster, n_workers=n, threads_per_worker=1, processes=True,
+                                          dashboard_address=None, silence_logs=logging.ERROR)
+                starter.shutdown(wait=False)
+                try:
+                    self.cluster = starting.result()
+                except KeyboardInterrupt:
+                    self.cluster = starting.result()
+                    raise
+                self.client = Client(self.cluster)
+            else:
+                where = {"scheduler_file": address} if os.path.isfile(address) else {"address": address}
+                self.client = Client(**where, timeout="20s")
             self.client.register_plugin(WarmUp(formats), name=WarmUp.name)
-        except BaseException:
+        except BaseException as exc:
             self.abort()
+            if isinstance(exc, ValueError):
+                msg = f"--scheduler {address!r}: expected tcp://HOST:PORT, a scheduler file, local or local:N (N >= 1)"
+                raise UsageError(msg) from None
+            if isinstance(exc, OSError):
+                msg = (f"--scheduler {address}: cannot reach the Dask scheduler ({exc}); start one with `dask "
+                       "scheduler` and workers with `dask worker ADDRESS --nthreads 1`")
+                raise UsageError(msg) from None
             raise
 
     def map(self, tasks):
@@ -129,4 +107,10 @@ class DaskPool:
             self.cluster.close()
 
     def abort(self) -> None:
-        quietly_close(self.client, self.cluster)
+        """Close a client and cluster the build abandons (interrupted, failed) quietly: what Dask logs about the
+        work it was doing meanwhile (broadcasts cut, futures never read) is no news to the user."""
+        for name in ("distributed", "asyncio"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+        for part in (self.client, self.cluster):
+            if part is not None:
+                part.close()

@@ -220,7 +220,7 @@ papermill_engines.register(ENGINE_NAME, InProcessEngine)
 def _captured(shell, send):
     """Route the shell's output to ``send`` while one cell runs: stdout, stderr and displays."""
     streams = (_Stream("stdout", send), _Stream("stderr", send))
-    saved = sys.stdout, sys.stderr, sys.modules.get("__main__")
+    saved = sys.stdout, sys.stderr
     shell.specnb_sink, shell.specnb_streams = send, streams
     sys.stdout, sys.stderr = streams
     try:
@@ -228,10 +228,8 @@ def _captured(shell, send):
     finally:
         for stream in streams:
             stream.flush()
-        sys.stdout, sys.stderr = saved[:2]
+        sys.stdout, sys.stderr = saved
         shell.specnb_sink, shell.specnb_streams = None, ()
-        if saved[2] is not None:
-            sys.modules["__main__"] = saved[2]
 
 
 def execute(nb, parameters: dict | None = None, **papermill_kwargs):
