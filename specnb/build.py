@@ -194,10 +194,8 @@ def report_options(params: dict, cost_digest: str) -> dict:
     use other options than the rest of the suite, and the index shows each report's own. A cost table file
     is named with its hash's start: the same name edited in between is another table."""
     table = Path(params["cost_table"])
-    return {"cost_table": f"{table.name} ({cost_digest[:8]})" if table.is_absolute() else table.name,
-            "provider": params["provider"],
-            "token_type": params["token_type"], "semantics": params["semantics"], "percentile": params["percentile"],
-            "as_of": params["as_of"], "targets": params["targets"],
+    return {**{key: params[key] for key in OPTION_KEYS},
+            "cost_table": f"{table.name} ({cost_digest[:8]})" if table.is_absolute() else table.name,
             "gpu_cost": next(iter(params["gpu_cost"].values()), None),
             "gpu_kw": next(iter(params["gpu_kw"].values()), None)}
 
