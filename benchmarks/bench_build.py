@@ -189,7 +189,7 @@ def floor_worker(slugs: list[str]) -> dict:
     t0 = time.perf_counter()
     from specnb import build
 
-    build.block_slow_imports()  # the kernels do the same
+    build.block_slow_imports()  # the workers do the same
     import altair  # noqa: F401
 
     import specnb

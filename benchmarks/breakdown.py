@@ -74,7 +74,8 @@ def breakdown(workdir: Path, slugs: list[str]) -> dict:
         with pinned(pickle.loads(rows(job.config)), job.params["data"], job.params["meta"]):
             nb = inprocess.execute(workers.REPORT_NOTEBOOK, {**job.params, "run_metadata": build.run_metadata()})
         r[f"execute #{i + 1} ({slug})"] = time.perf_counter() - start
-        view = workers.stable_cell_ids(workers.strip_machine_outputs(nb))
+        workers.take_machine_outputs(nb)
+        view = workers.stable_cell_ids(nb)
         start = time.perf_counter()
         export.export_html(view)
         r[f"  HTML #{i + 1}"] = time.perf_counter() - start

@@ -30,20 +30,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import __version__, costs, names, resources
+from . import __version__, costs, names, resources, workers
 from .atomic import write_bytes, write_files, write_text
 from .errors import UsageError
-from .workers import (
-    REPORT_NOTEBOOK,
-    Failed,
-    InlinePool,
-    LocalPool,
-    Rendered,
-    Task,
-    block_slow_imports,
-    error_line,
-    warm_up,
-)
+from .workers import REPORT_NOTEBOOK, Failed, InlinePool, LocalPool, Rendered, Task, block_slow_imports, error_line
 
 if TYPE_CHECKING:  # specnb.data imports pandas: loaded in plan(), after the workers have been spawned
     from .data import Dataset
@@ -54,7 +44,7 @@ FORMATS = ("html", "pdf", "json")
 STATE_FILE = ".build.json"
 SUITE_FILE = "suite.json"
 OUTPUT_FILES = {"html": ("report.html",), "pdf": ("report.pdf",), "json": ("comparison.json", "comparison.csv")}
-ORDER = ("report.html", "report.pdf", "comparison.json", "comparison.csv")
+ORDER = sum(OUTPUT_FILES.values(), ())  # the order a report's files are listed in
 INLINE_MAX = 6
 """Up to this many stale reports without PDF run in the build process when no ``--jobs`` is given: starting
 and warming two worker processes costs more than they save (BENCHMARKS.md, the incremental row)."""
@@ -204,10 +194,8 @@ def report_options(params: dict, cost_digest: str) -> dict:
     use other options than the rest of the suite, and the index shows each report's own. A cost table file
     is named with its hash's start: the same name edited in between is another table."""
     table = Path(params["cost_table"])
-    return {"cost_table": f"{table.name} ({cost_digest[:8]})" if table.is_absolute() else table.name,
-            "provider": params["provider"],
-            "token_type": params["token_type"], "semantics": params["semantics"], "percentile": params["percentile"],
-            "as_of": params["as_of"], "targets": params["targets"],
+    return {**{key: params[key] for key in OPTION_KEYS},
+            "cost_table": f"{table.name} ({cost_digest[:8]})" if table.is_absolute() else table.name,
             "gpu_cost": next(iter(params["gpu_cost"].values()), None),
             "gpu_kw": next(iter(params["gpu_kw"].values()), None)}
 
@@ -341,15 +329,14 @@ def inline(opts: BuildOptions, reports: int) -> bool:
 def open_pool(opts: BuildOptions, reports: int):
     """Where the reports run: a Dask cluster (``--scheduler``), this process (see ``inline``), or local worker
     processes, warming up as they start."""
-    renders = tuple(f for f in opts.formats if f in ("html", "pdf"))
     size = opts.jobs or os.cpu_count() or 1
     if opts.scheduler:
         from .cluster import DaskPool
 
-        return DaskPool(opts.scheduler, size, renders)
+        return DaskPool(opts.scheduler, size, opts.formats)
     if inline(opts, reports):
-        return InlinePool(renders)
-    return LocalPool(min(size, reports), renders)
+        return InlinePool(opts.formats)
+    return LocalPool(min(size, reports), opts.formats)
 
 
 def _state(job: Job, entry: dict) -> bytes:
@@ -432,14 +419,6 @@ def check_out(out: Path) -> None:
         raise UsageError(msg) from None
 
 
-def _progress(total: int, enabled: bool):
-    if not enabled or total == 0:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="report", file=sys.stderr, dynamic_ncols=True, leave=True)
-
-
 class Timings:
     """Phase timings printed to stderr when ``SPECNB_TIMINGS=1`` (for benchmarking the build itself)."""
 
@@ -471,7 +450,6 @@ def run_build(opts: BuildOptions, *, dataset: Dataset | None = None) -> BuildRes
         dataset, jobs = plan(opts, dataset)
         timings.mark("plan")
         stale = [j for j in jobs if j.stale]
-        result.skipped = [j.slug for j in jobs if not j.stale]
         entries = {j.slug: read_state(j.outdir).get("entry") for j in jobs if not j.stale}
         meta = run_metadata() if stale or not (out / "index.html").exists() else {}
         if isinstance(pool, LocalPool) and inline(opts, len(stale)):
@@ -480,13 +458,15 @@ def run_build(opts: BuildOptions, *, dataset: Dataset | None = None) -> BuildRes
         if pool is None and stale:
             pool = open_pool(opts, len(stale))
         if pool is not None and not isinstance(pool, InlinePool):  # the index runs here: its imports meanwhile
-            warming = threading.Thread(target=warm_up, args=(("html",),), daemon=True)
+            warming = threading.Thread(target=workers.warm_up, args=(("html",),), daemon=True)
             warming.start()
-        bar = _progress(len(stale), opts.progress)
+        if opts.progress and stale:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(stale), unit="report", file=sys.stderr, dynamic_ncols=True, leave=True)
         by_slug = {j.slug: j for j in stale}
         for task, outcome in pool.map(tasks_for(opts, stale, dataset, meta)) if stale else ():
             entries[task.slug] = record(by_slug[task.slug], outcome)
-            (result.built if entries[task.slug]["status"] == "ok" else result.failed).append(task.slug)
             if bar:
                 bar.set_postfix_str(task.slug, refresh=False)
                 bar.update(1)
@@ -503,12 +483,10 @@ def run_build(opts: BuildOptions, *, dataset: Dataset | None = None) -> BuildRes
         if bar:
             bar.close()
     # a report whose files a --notebook (or anyone) removed meanwhile is a failure, here as in the index
-    gone = {s: on_disk(out / s, e) for s, e in entries.items() if e and e["status"] == "ok"}
-    entries.update(gone)
-    result.failed += [s for s, e in gone.items() if e["status"] != "ok"]
-    result.failed = sorted((s, entries[s]["error"]) for s in set(result.failed))
-    result.built = sorted(s for s in result.built if entries[s]["status"] == "ok")
-    result.skipped = [s for s in result.skipped if entries[s]["status"] == "ok"]
+    entries.update({s: on_disk(out / s, e) for s, e in entries.items() if e and e["status"] == "ok"})
+    ok = [j.slug for j in jobs if entries[j.slug] and entries[j.slug]["status"] == "ok"]
+    result.built, result.skipped = [s for s in ok if s in by_slug], [s for s in ok if s not in by_slug]
+    result.failed = sorted((s, e["error"]) for s, e in entries.items() if e and e["status"] != "ok")
     if warming is not None:  # two threads importing jupyter_client at once can meet it half-initialized
         warming.join()
     try:
@@ -587,7 +565,7 @@ def write_index(opts: BuildOptions, entries: dict, meta: dict, dataset: Dataset,
         return False
     write_text(suite_file, text)
     try:
-        from . import export, inprocess, workers
+        from . import export, inprocess
 
         params = {"reports_dir": str(out.resolve()), "run_metadata": meta or run_metadata()}
         nb = inprocess.execute(SUMMARY_NOTEBOOK, params)

@@ -1,12 +1,8 @@
 """Report jobs on a Dask distributed cluster: ``specnb build --scheduler tcp://HOST:PORT | FILE | local[:N]``.
 
-The tasks are :func:`specnb.workers.run`, the same function the local pool and the build process run. Each
-worker warms up once as it joins (a worker plugin: imports, exporters, vl-convert's engine). Each task
-carries its configuration's rows, so the data files are read once, by the build process, and no worker
-needs them (or receives the whole data). Results come back as they finish and the build process writes
-them; a worker that dies mid-task costs nothing written: Dask runs the task again elsewhere, and after
-repeated deaths (``distributed.scheduler.allowed-failures``) the report is recorded as failed ("the Dask
-workers running it died"). A ``local`` cluster's workers end with the build process (Dask's own parent watch).
+The tasks are :func:`specnb.workers.run`, as in the build process and the local pool; each worker warms up once as
+it joins (a worker plugin). A worker that dies mid-task costs nothing written (the build process writes): Dask runs
+the task again, and after ``distributed.scheduler.allowed-failures`` deaths the report is recorded as failed.
 """
 
 from __future__ import annotations
@@ -14,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 from . import workers
 from .errors import MissingDependencyError, UsageError
@@ -26,8 +23,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 
 
 class WarmUp(WorkerPlugin):
-    """Each worker's one-off costs, paid as it joins (and by any worker that replaces one); its sampling
-    profiler stopped, which would otherwise grow with every report."""
+    """Each worker's one-off costs, paid as it joins (and by any worker that replaces one)."""
 
     name = "specnb-warm-up"
 
@@ -35,90 +31,58 @@ class WarmUp(WorkerPlugin):
         self.formats = tuple(formats)
 
     def setup(self, worker) -> None:
-        # Dask's statistical profiler keeps the call-stack trees it samples: ~1 MB more per report per worker
+        # Dask's sampling profiler keeps the call-stack trees it samples: ~1 MB more per report per worker
         for name in ("profile", "profile-cycle"):
-            callback = getattr(worker, "periodic_callbacks", {}).get(name)
-            if callback is not None:
+            if (callback := getattr(worker, "periodic_callbacks", {}).get(name)) is not None:
                 callback.stop()
         workers.warm_up(self.formats)
 
 
-def connect(address: str, size: int):
-    """``(client, cluster)``: a ``LocalCluster`` of ``N`` one-thread workers for ``local[:N]`` (``size`` when
-    no N), else the running scheduler at ``address`` or named in a scheduler file (cluster None)."""
-    kind, _, count = address.partition(":")
-    try:
-        if kind == "local":
-            n = int(count) if count else size
-            if n < 1:
-                raise ValueError(count)
-            cluster = start_local(n)
-            try:
-                return Client(cluster), cluster
-            except BaseException:
-                quietly_close(cluster)
-                raise
-        if os.path.isfile(address):
-            return Client(scheduler_file=address, timeout="20s"), None
-        return Client(address, timeout="20s"), None
-    except ValueError:
-        msg = f"--scheduler {address!r}: expected tcp://HOST:PORT, a scheduler file, local or local:N (N >= 1)"
-        raise UsageError(msg) from None
-    except OSError as exc:
-        msg = (f"--scheduler {address}: cannot reach the Dask scheduler ({exc}); start one with `dask scheduler` "
-               "and workers with `dask worker ADDRESS --nthreads 1`")
-        raise UsageError(msg) from None
-
-
-def start_local(n: int):
-    """A ``LocalCluster`` of ``n`` one-thread workers, started in a thread of its own: a build interrupted
-    meanwhile (Ctrl-C, SIGTERM) waits for it to be up, closes it and then stops (a half-started cluster cannot
-    be closed: Dask prints tracebacks as the process exits)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    starter = ThreadPoolExecutor(1, thread_name_prefix="specnb-cluster-start")
-    future = starter.submit(LocalCluster, n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                            silence_logs=logging.ERROR)
-    starter.shutdown(wait=False)
-    try:
-        return future.result()
-    except KeyboardInterrupt:
-        quietly_close(future.result())
-        raise
-
-
-def quietly_close(*parts) -> None:
-    """Close a client and cluster the build abandons (interrupted, failed); what Dask logs about the work it
-    was doing meanwhile (broadcasts cut, futures never read) is no news to the user."""
-    for name in ("distributed", "asyncio"):
-        logging.getLogger(name).setLevel(logging.CRITICAL)
-    for part in parts:
-        if part is not None:
-            part.close()
-
-
 class DaskPool:
-    """Runs tasks on a Dask cluster, a few per worker in flight at a time (the rest wait in the build
+    """Runs tasks on a Dask cluster, two per worker thread in flight at a time (the rest wait in the build
     process, so neither side holds the whole suite)."""
 
     def __init__(self, address: str, size: int, formats: tuple = ()):
-        self.client, self.cluster = connect(address, size)
+        """Connect to the scheduler at ``address`` or named in a scheduler file, or start a ``LocalCluster`` of
+        ``N`` one-thread workers for ``local[:N]`` (``size`` when no N); register the workers' warm-up."""
+        kind, _, count = address.partition(":")
+        self.client = self.cluster = None
         try:
+            if kind == "local":
+                if (n := int(count) if count else size) < 1:
+                    raise ValueError(count)
+                # started in a thread: a build interrupted meanwhile (Ctrl-C, SIGTERM) waits for the cluster to be up,
+                # then closes it (a half-started one cannot be closed: Dask prints tracebacks as the process exits)
+                starter = ThreadPoolExecutor(1, thread_name_prefix="specnb-cluster-start")
+                starting = starter.submit(LocalCluster, n_workers=n, threads_per_worker=1, processes=True,
+                                          dashboard_address=None, silence_logs=logging.ERROR)
+                starter.shutdown(wait=False)
+                try:
+                    self.cluster = starting.result()
+                except KeyboardInterrupt:
+                    self.cluster = starting.result()
+                    raise
+                self.client = Client(self.cluster)
+            else:
+                where = {"scheduler_file": address} if os.path.isfile(address) else {"address": address}
+                self.client = Client(**where, timeout="20s")
             self.client.register_plugin(WarmUp(formats), name=WarmUp.name)
-        except BaseException:
+        except BaseException as exc:
             self.abort()
+            if isinstance(exc, ValueError):
+                msg = f"--scheduler {address!r}: expected tcp://HOST:PORT, a scheduler file, local or local:N (N >= 1)"
+                raise UsageError(msg) from None
+            if isinstance(exc, OSError):
+                msg = (f"--scheduler {address}: cannot reach the Dask scheduler ({exc}); start one with `dask "
+                       "scheduler` and workers with `dask worker ADDRESS --nthreads 1`")
+                raise UsageError(msg) from None
             raise
 
     def map(self, tasks):
-        """Yield ``(task, Rendered | Failed | exception)`` as tasks finish."""
-        tasks = iter(tasks)
-        running: dict = {}
-        done = as_completed()
-        build = uuid.uuid4().hex[:8]
+        tasks, running, done, build = iter(tasks), {}, as_completed(), uuid.uuid4().hex[:8]
 
         def submit() -> None:
-            task = next(tasks, None)
-            if task is not None:
+            if (task := next(tasks, None)) is not None:
                 future = self.client.submit(workers.run, task, key=f"specnb-{build}-{task.slug}", pure=False)
                 running[future] = task
                 done.add(future)
@@ -143,4 +107,10 @@ class DaskPool:
             self.cluster.close()
 
     def abort(self) -> None:
-        quietly_close(self.client, self.cluster)
+        """Close a client and cluster the build abandons (interrupted, failed) quietly: what Dask logs about the
+        work it was doing meanwhile (broadcasts cut, futures never read) is no news to the user."""
+        for name in ("distributed", "asyncio"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+        for part in (self.client, self.cluster):
+            if part is not None:
+                part.close()

@@ -522,8 +522,8 @@ def warm_up(formats=("html",)) -> None:
     (:func:`gc.freeze`; no collection first, which would cost ~0.2 s): every PDF export allocates enough to
     set off a full collection, which would otherwise traverse all of them again for each report (0.1–0.3 s).
 
-    ``specnb build`` calls this in its export workers as they start, or in a background thread while the
-    first notebook executes in its kernel, so the one-off cost of the first export overlaps with execution.
+    ``specnb.workers.warm_up`` calls this as a worker starts (and ``specnb build`` in a thread, for the index,
+    while its workers run).
     """
     import gc
 

@@ -1,21 +1,16 @@
 """Execute specnb's own notebooks through papermill inside this process, without a kernel.
 
-A kernel is most of a report's cost: a second process, ~0.7 s of kernel boot, message round trips, and
-the report's imports and data paid again next to the worker's own. The ``specnb-inprocess`` papermill
-engine runs each code cell in an IPython shell in the build process instead, and turns what a cell
-shows into the messages an IPython kernel would send for it (``status``, ``execute_input``,
-``stream``, ``display_data``, ``execute_result``, ``error``), with the kernel's content, serialised and
-read back by jupyter_client's own message packer. Those messages go through nbclient's own
-``process_message``, and the cells through papermill's own ``papermill_execute_cells``, so outputs,
-execution counts, timing and papermill metadata are built by the same code as in a kernel run.
-``tests/test_inprocess.py`` checks that both give the same notebook.
+A kernel is most of a report's cost (a second process, ~0.7 s of boot, message round trips, the imports paid
+again). The ``specnb-inprocess`` papermill engine runs each code cell in this process's IPython shell and turns
+what it shows into the messages an IPython kernel would send (packed and read back by jupyter_client's own
+packer), fed to nbclient's ``process_message`` through papermill's ``papermill_execute_cells``: outputs,
+counts, timing and metadata are built by the same code as in a kernel run (``tests/test_inprocess.py``).
 
-Only for notebooks that change no process state (cwd, ``sys.path``, environment, warning filters,
-library options): specnb's report and summary notebooks, in the build process and in its workers
-(``specnb.workers``). ``specnb build`` runs a user's own ``--notebook`` with papermill's standard engine,
-on a kernel of its own. Other differences from a kernel, none of which those notebooks meet:
-no per-cell timeout or interrupt, no ``input()``, no widgets; streams are sent once per run of writes
-between two displays (a kernel also flushes every 0.2 s); pandas sizes plain-text frames for a terminal.
+Only for notebooks that change no process state (cwd, ``sys.path``, environment, warning filters, library
+options): specnb's report, summary and diff notebooks. A user's ``--notebook`` runs on a kernel of its own
+(``specnb.workers``). Unlike a kernel: no per-cell timeout or interrupt, no ``input()``, no widgets; streams
+are sent once per run of writes between two displays (a kernel also every 0.2 s); pandas sizes plain-text
+frames for a terminal.
 """
 
 from __future__ import annotations
@@ -23,13 +18,26 @@ from __future__ import annotations
 import copy
 import datetime
 import io
-import os
 import sys
 import threading
 import uuid
 from contextlib import contextmanager
 
-__all__ = ["ENGINE_NAME", "LANGUAGE_INFO", "execute", "register_engine"]
+import papermill
+from ipykernel.compiler import XCachingCompiler
+from IPython.core.displayhook import DisplayHook
+from IPython.core.displaypub import DisplayPublisher
+from IPython.core.interactiveshell import InteractiveShell
+from jupyter_client.session import Session
+from nbclient.client import timestamp
+from nbclient.exceptions import CellExecutionError
+from papermill.clientwrap import PapermillNotebookClient
+from papermill.engines import Engine, papermill_engines
+from papermill.exceptions import PapermillExecutionError
+from traitlets import Type
+from traitlets.config import Config
+
+__all__ = ["ENGINE_NAME", "LANGUAGE_INFO", "execute"]
 
 ENGINE_NAME = "specnb-inprocess"
 
@@ -45,234 +53,174 @@ LANGUAGE_INFO = {
 }
 
 _LOCK = threading.Lock()  # one notebook at a time: the shell, sys.stdout and sys.stderr are global
-_ENGINE: list = []
+_SESSION = Session()  # the packer a kernel and its client use (orjson when installed, else json)
 
 
-class _Stream(io.TextIOBase):
+class _Stream(io.StringIO):
     """``sys.stdout``/``sys.stderr`` during a cell: text is buffered and sent as ``stream`` messages."""
+
+    encoding = "UTF-8"  # what ipykernel's OutStream reports
 
     def __init__(self, name: str, sink):
         super().__init__()
-        self.name = name
-        self._sink = sink
-        self._parts: list[str] = []
-
-    @property
-    def encoding(self):  # what ipykernel's OutStream reports
-        return "UTF-8"
-
-    def writable(self) -> bool:
-        return True
-
-    def isatty(self) -> bool:
-        return False
-
-    def write(self, text) -> int:
-        if not isinstance(text, str):
-            msg = f"write() argument must be str, not {type(text).__name__}"
-            raise TypeError(msg)
-        self._parts.append(text)
-        return len(text)
+        self.name, self._sink = name, sink
 
     def flush(self) -> None:
-        if self._parts:
-            text, self._parts = "".join(self._parts), []
+        if text := self.getvalue():
+            self.seek(0)
+            self.truncate()
             self._sink("stream", {"name": self.name, "text": text})
 
 
-def _define_shell():
-    """The IPython shell class (IPython is imported on first use)."""
-    from IPython.core.displayhook import DisplayHook
-    from IPython.core.displaypub import DisplayPublisher
-    from IPython.core.interactiveshell import InteractiveShell
-    from traitlets import Type
+class _DisplayPublisher(DisplayPublisher):
+    """Sends ``display_data`` / ``update_display_data`` / ``clear_output`` like ipykernel's publisher."""
 
-    class _DisplayPublisher(DisplayPublisher):
-        """Sends ``display_data`` / ``update_display_data`` / ``clear_output`` like ipykernel's publisher."""
+    def publish(self, data, metadata=None, source=None, *, transient=None, update=False, **kwargs):
+        self.shell.specnb_send("update_display_data" if update else "display_data",
+                               {"data": data, "metadata": metadata or {}, "transient": transient or {}})
 
-        def publish(self, data, metadata=None, source=None, *, transient=None, update=False, **kwargs):
-            self.shell.specnb_flush_streams()
-            content = {"data": data, "metadata": metadata or {}, "transient": transient or {}}
-            self.shell.specnb_send("update_display_data" if update else "display_data", content)
-
-        def clear_output(self, wait=False):
-            self.shell.specnb_flush_streams()
-            self.shell.specnb_send("clear_output", {"wait": wait})
-
-    class _DisplayHook(DisplayHook):
-        """Sends a cell's value as ``execute_result`` like ipykernel's display hook (no prompt printed)."""
-
-        content = None
-
-        def start_displayhook(self):
-            self.content = {"data": {}, "metadata": {}}
-
-        def write_output_prompt(self):
-            self.content["execution_count"] = self.prompt_count
-
-        def write_format_data(self, format_dict, md_dict=None):
-            self.content["data"] = format_dict
-            self.content["metadata"] = md_dict
-
-        def finish_displayhook(self):
-            self.shell.specnb_flush_streams()
-            content, self.content = self.content, None
-            if content and content["data"]:
-                self.shell.specnb_send("execute_result", content)
-
-    class InProcessShell(InteractiveShell):
-        """An IPython shell whose outputs become kernel messages for the current cell."""
-
-        displayhook_class = Type(_DisplayHook)
-        display_pub_class = Type(_DisplayPublisher)
-        specnb_sink = None  # callable(msg_type, content) while a cell runs
-        specnb_streams: tuple = ()
-
-        def specnb_send(self, msg_type: str, content: dict) -> None:
-            if self.specnb_sink is not None:
-                self.specnb_sink(msg_type, content)
-
-        def specnb_flush_streams(self) -> None:
-            for stream in self.specnb_streams:  # stdout first, then stderr, as ipykernel does
-                stream.flush()
-
-        def init_virtualenv(self):
-            """Leave ``sys.path`` alone. IPython would add the site-packages of whatever ``$VIRTUAL_ENV`` names
-            (another environment than this interpreter's, when one is activated) in front of the build's own
-            packages, and warn; the build process keeps the packages it runs with."""
-
-        def _showtraceback(self, etype, evalue, stb):
-            self.specnb_flush_streams()
-            self.specnb_send("error", {"traceback": stb, "ename": str(etype.__name__), "evalue": str(evalue)})
-            self._last_traceback = stb
-
-    return InProcessShell
+    def clear_output(self, wait=False):
+        self.shell.specnb_send("clear_output", {"wait": wait})
 
 
-def _shell():
+class _DisplayHook(DisplayHook):
+    """Sends a cell's value as ``execute_result`` like ipykernel's display hook (no prompt printed)."""
+
+    content = None
+
+    def start_displayhook(self):
+        self.content = {"data": {}, "metadata": {}}
+
+    def write_output_prompt(self):
+        self.content["execution_count"] = self.prompt_count
+
+    def write_format_data(self, format_dict, md_dict=None):
+        self.content["data"], self.content["metadata"] = format_dict, md_dict
+
+    def finish_displayhook(self):
+        content, self.content = self.content, None
+        if content and content["data"]:
+            self.shell.specnb_send("execute_result", content)
+
+
+class InProcessShell(InteractiveShell):
+    """An IPython shell whose outputs become kernel messages for the current cell."""
+
+    displayhook_class = Type(_DisplayHook)
+    display_pub_class = Type(_DisplayPublisher)
+    specnb_sink = None  # callable(msg_type, content) while a cell runs
+    specnb_streams: tuple = ()
+
+    def specnb_send(self, msg_type: str, content: dict) -> None:
+        """Send a message, the streams' pending text first (stdout, then stderr, as ipykernel does)."""
+        for stream in self.specnb_streams:
+            stream.flush()
+        if self.specnb_sink is not None:
+            self.specnb_sink(msg_type, content)
+
+    def init_virtualenv(self):
+        """Leave ``sys.path`` alone: IPython would put the site-packages of whatever ``$VIRTUAL_ENV`` names
+        (another environment than this interpreter's) in front of the build's own packages, and warn."""
+
+    def _showtraceback(self, etype, evalue, stb):
+        self.specnb_send("error", {"traceback": stb, "ename": str(etype.__name__), "evalue": str(evalue)})
+        self._last_traceback = stb
+
+
+def _shell() -> InProcessShell:
     """The process's in-process shell, created once (IPython keeps one shell per process)."""
-    from IPython.core.interactiveshell import InteractiveShell
-    from traitlets.config import Config
-
-    cls = _ENGINE[0][1]
     if InteractiveShell.initialized():
         shell = InteractiveShell.instance()
-        if not isinstance(shell, cls):
+        if not isinstance(shell, InProcessShell):
             msg = "another IPython shell is already running in this process; use a kernel instead"
             raise RuntimeError(msg)
         return shell
     config = Config()
     config.HistoryManager.enabled = False  # no ~/.ipython history database, no saving thread
-    from ipykernel.compiler import XCachingCompiler  # names cells' code as a kernel does, for tracebacks
-
     main = sys.modules.get("__main__")
-    try:
-        return cls.instance(config=config, compiler_class=XCachingCompiler)
+    try:  # XCachingCompiler names cells' code as a kernel does, for tracebacks
+        return InProcessShell.instance(config=config, compiler_class=XCachingCompiler)
     finally:  # IPython installs its user module as __main__; the build process keeps its own
         if main is not None:
             sys.modules["__main__"] = main
 
 
-def register_engine():
-    """Define and register the ``specnb-inprocess`` papermill engine (once; imports papermill, IPython)."""
-    with _LOCK:
-        if not _ENGINE:
-            _ENGINE.append(_define_engine())
-        return _ENGINE[0][0]
+class _InProcessNotebookClient(PapermillNotebookClient):
+    """papermill's notebook client with ``execute_cell`` run in the in-process shell."""
 
+    def execute(self, **kwargs):
+        self.reset_execution_trackers()
+        self.shell = _shell()
+        self.shell.reset(new_session=True)
+        self.shell.execution_count = 1
+        self.papermill_execute_cells()
+        self.nb.metadata["language_info"] = copy.deepcopy(LANGUAGE_INFO)
+        self.set_widgets_metadata()
+        return self.nb
 
-def _define_engine():
-    from jupyter_client.session import Session
-    from nbclient.client import timestamp
-    from nbclient.exceptions import CellExecutionError
-    from papermill.clientwrap import PapermillNotebookClient
-    from papermill.engines import Engine, papermill_engines
-
-    session = Session()  # the packer a kernel and its client use (orjson when installed, else json)
-    shell_class = _define_shell()
-
-    class _InProcessNotebookClient(PapermillNotebookClient):
-        """papermill's notebook client with ``execute_cell`` run in the in-process shell."""
-
-        def execute(self, **kwargs):
-            self.reset_execution_trackers()
-            shell = _shell()
-            shell.reset(new_session=True)
-            shell.execution_count = 1
-            self.shell = shell
-            self.papermill_execute_cells()
-            self.nb.metadata["language_info"] = copy.deepcopy(LANGUAGE_INFO)
-            self.set_widgets_metadata()
-            return self.nb
-
-        def _message(self, msg_type: str, content: dict, parent_id: str) -> dict:
-            wire = session.unpack(session.pack(content))  # exactly what a kernel's message would carry
-            header = {"msg_id": uuid.uuid4().hex, "msg_type": msg_type,
-                      "date": datetime.datetime.now(datetime.UTC)}
-            return {"header": header, "msg_id": header["msg_id"], "msg_type": msg_type,
-                    "parent_header": {"msg_id": parent_id}, "metadata": {}, "content": wire}
-
-        def execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
-            if cell.cell_type != "code" or not cell.source.strip():
-                return cell
-            if self.skip_cells_with_tag in cell.metadata.get("tags", []):
-                return cell
-            if self.record_timing:
-                cell["metadata"]["execution"] = {}
-            shell = self.shell
-            parent_id = uuid.uuid4().hex
-            self.code_cells_executed += 1
-            cell.outputs = []
-            self.clear_before_next_output = False
-
-            def send(msg_type: str, content: dict) -> None:
-                self.process_message(self._message(msg_type, content, parent_id), cell, cell_index)
-
-            send("status", {"execution_state": "busy"})
-            send("execute_input", {"code": cell.source, "execution_count": shell.execution_count})
-            with _captured(shell, send):
-                result = shell.run_cell(cell.source, store_history=store_history)
-            error = result.error_before_exec or result.error_in_exec
-            if isinstance(error, KeyboardInterrupt):  # Ctrl-C stops the build, as it would stop papermill
-                raise error
-            if self.record_timing:  # the reply and the idle status come at once here
-                done = timestamp()
-                cell["metadata"]["execution"].update({"shell.execute_reply": done, "iopub.status.idle": done})
-            if execution_count:
-                cell["execution_count"] = execution_count
-            if error is not None:
-                reply = {"status": "error", "execution_count": shell.execution_count - 1,
-                         "traceback": getattr(shell, "_last_traceback", None) or [],
-                         "ename": str(type(error).__name__), "evalue": str(error)}
-                allowed = (not self.force_raise_errors) and (
-                    self.allow_errors or reply["ename"] in self.allow_error_names
-                    or "raises-exception" in cell.metadata.get("tags", []))
-                if not allowed:
-                    raise CellExecutionError.from_cell_and_msg(cell, reply)
-            self.nb["cells"][cell_index] = cell
+    def execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+        if cell.cell_type != "code" or not cell.source.strip():
             return cell
+        if self.skip_cells_with_tag in cell.metadata.get("tags", []):
+            return cell
+        if self.record_timing:
+            cell["metadata"]["execution"] = {}
+        shell, parent_id = self.shell, uuid.uuid4().hex
+        self.code_cells_executed += 1
+        cell.outputs = []
+        self.clear_before_next_output = False
 
-    class InProcessEngine(Engine):
-        """papermill engine running a notebook in this process's IPython shell (see module docstring)."""
+        def send(msg_type: str, content: dict) -> None:
+            header = {"msg_id": uuid.uuid4().hex, "msg_type": msg_type, "date": datetime.datetime.now(datetime.UTC)}
+            content = _SESSION.unpack(_SESSION.pack(content))  # exactly what a kernel's message would carry
+            self.process_message({"header": header, "msg_id": header["msg_id"], "msg_type": msg_type, "metadata": {},
+                                  "parent_header": {"msg_id": parent_id}, "content": content}, cell, cell_index)
 
-        @classmethod
-        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
-                                     stderr_file=None, capture=None, **kwargs):
-            if capture is not None:
-                capture["nb"] = nb_man.nb  # the notebook as far as it ran, for a failure report
-            client = _InProcessNotebookClient(nb_man, kernel_name=kernel_name, log_output=log_output,
-                                              stdout_file=stdout_file, stderr_file=stderr_file)
-            return client.execute()
+        send("status", {"execution_state": "busy"})
+        send("execute_input", {"code": cell.source, "execution_count": shell.execution_count})
+        with _captured(shell, send):
+            result = shell.run_cell(cell.source, store_history=store_history)
+        error = result.error_before_exec or result.error_in_exec
+        if isinstance(error, KeyboardInterrupt):  # Ctrl-C stops the build, as it would stop papermill
+            raise error
+        if self.record_timing:  # the reply and the idle status come at once here
+            done = timestamp()
+            cell["metadata"]["execution"].update({"shell.execute_reply": done, "iopub.status.idle": done})
+        if execution_count:
+            cell["execution_count"] = execution_count
+        if error is not None:
+            reply = {"status": "error", "execution_count": shell.execution_count - 1,
+                     "traceback": getattr(shell, "_last_traceback", None) or [],
+                     "ename": str(type(error).__name__), "evalue": str(error)}
+            allowed = not self.force_raise_errors and (
+                self.allow_errors or reply["ename"] in self.allow_error_names
+                or "raises-exception" in cell.metadata.get("tags", []))
+            if not allowed:
+                raise CellExecutionError.from_cell_and_msg(cell, reply)
+        self.nb["cells"][cell_index] = cell
+        return cell
 
-    papermill_engines.register(ENGINE_NAME, InProcessEngine)
-    return InProcessEngine, shell_class
+
+class InProcessEngine(Engine):
+    """papermill engine running a notebook in this process's IPython shell (see the module docstring)."""
+
+    @classmethod
+    def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None, stderr_file=None,
+                                 capture=None, **kwargs):
+        if capture is not None:
+            capture["nb"] = nb_man.nb  # the notebook as far as it ran, for a failure report
+        return _InProcessNotebookClient(nb_man, kernel_name=kernel_name, log_output=log_output,
+                                        stdout_file=stdout_file, stderr_file=stderr_file).execute()
+
+
+papermill_engines.register(ENGINE_NAME, InProcessEngine)
 
 
 @contextmanager
 def _captured(shell, send):
     """Route the shell's output to ``send`` while one cell runs: stdout, stderr and displays."""
     streams = (_Stream("stdout", send), _Stream("stderr", send))
-    saved = sys.stdout, sys.stderr, shell.specnb_sink, shell.specnb_streams, sys.modules.get("__main__")
+    saved = sys.stdout, sys.stderr
     shell.specnb_sink, shell.specnb_streams = send, streams
     sys.stdout, sys.stderr = streams
     try:
@@ -280,9 +228,8 @@ def _captured(shell, send):
     finally:
         for stream in streams:
             stream.flush()
-        sys.stdout, sys.stderr, shell.specnb_sink, shell.specnb_streams = saved[:4]
-        if saved[4] is not None:
-            sys.modules["__main__"] = saved[4]
+        sys.stdout, sys.stderr = saved
+        shell.specnb_sink, shell.specnb_streams = None, ()
 
 
 def execute(nb, parameters: dict | None = None, **papermill_kwargs):
@@ -290,17 +237,12 @@ def execute(nb, parameters: dict | None = None, **papermill_kwargs):
 
     On a cell error raises papermill's ``PapermillExecutionError`` with the executed notebook as ``.nb``.
     """
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
-
-    register_engine()
     papermill_kwargs.setdefault("progress_bar", False)
     papermill_kwargs.setdefault("request_save_on_cell_execute", False)
     capture: dict = {}
     with _LOCK:
         try:
-            return papermill.execute_notebook(os.fspath(nb) if isinstance(nb, os.PathLike) else nb, None,
-                                              parameters=parameters, engine_name=ENGINE_NAME,
+            return papermill.execute_notebook(nb, None, parameters=parameters, engine_name=ENGINE_NAME,
                                               kernel_name="python3", capture=capture, **papermill_kwargs)
         except PapermillExecutionError as exc:
             exc.nb = capture.get("nb")

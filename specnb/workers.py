@@ -1,11 +1,10 @@
-"""Report jobs and the one function that runs them, in the build process, in local worker processes or on
-Dask workers (``specnb.cluster``).
+"""Report jobs and the one function that runs them: in the build process, in local worker processes, or on Dask
+workers (``specnb.cluster``).
 
-A :class:`Task` carries one configuration's notebook parameters, its rows of the data (pickled: the bytes
-the build read and hashed, never re-read from disk) and the formats to render. :func:`run` executes the
-notebook — specnb's own in the worker's own IPython shell (``specnb.inprocess``), a user's ``--notebook``
-with papermill's standard engine on a kernel of its own — renders every file in memory and returns them;
-the build process writes them (``specnb.build``). A worker never touches the output folder.
+A :class:`Task` carries one configuration's notebook parameters, its rows of the data (pickled: the bytes the build
+read and hashed) and the formats to render. :func:`run` executes the notebook — specnb's own in the worker's own
+IPython shell (``specnb.inprocess``), a user's ``--notebook`` on a kernel of its own — and renders every file in
+memory; only the build process writes (``specnb.build``).
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from . import resources
 from .errors import BuildError
@@ -64,19 +62,15 @@ def block_slow_imports() -> None:
 
 
 def warm_up(formats: tuple = ()) -> None:
-    """Pay a worker's one-off costs before its first report: the notebooks' imports, papermill and the
-    shell, the exporters for ``formats`` (templates, vl-convert's engine); then freeze the heap's objects
-    out of the cyclic collector's reach (see ``specnb.export.warm_up``)."""
+    """Pay a worker's one-off costs before its first report: the notebooks' imports, papermill and the shell,
+    the exporters for ``formats``; then freeze the heap out of the cyclic collector's reach (see
+    ``specnb.export.warm_up``)."""
     import gc
 
     block_slow_imports()
-    for module in STARTUP:
+    for module in (*STARTUP, "specnb.inprocess"):
         importlib.import_module(module)
-    from . import inprocess
-
-    inprocess.register_engine()
-    renders = tuple(f for f in formats if f in ("html", "pdf"))
-    if renders:
+    if renders := tuple(f for f in formats if f in ("html", "pdf")):
         from . import export
 
         export.warm_up(renders)
@@ -86,13 +80,14 @@ def warm_up(formats: tuple = ()) -> None:
 def run(task: Task) -> Rendered | Failed:
     """Execute ``task``'s notebook and render its files; a failure is returned, not raised."""
     try:
-        nb = execute(task)
+        return render(task.slug, execute(task), task.formats)
     except Exception as exc:  # noqa: BLE001 - one failing configuration must not stop the others
-        return Failed(task.slug, error_line(exc), _notebook_text(getattr(exc, "nb", None)))
-    try:
-        return render(task.slug, nb, task.formats)
-    except Exception as exc:  # noqa: BLE001
-        return Failed(task.slug, error_line(exc))
+        nb = getattr(exc, "nb", None)
+        if nb is not None:
+            import nbformat
+
+            nb = nbformat.writes(nb)
+        return Failed(task.slug, error_line(exc), nb)
 
 
 def execute(task: Task):
@@ -136,25 +131,25 @@ def execute(task: Task):
             raise exc from None
 
 
+_PINS: list = []
+
+
 def pin(rows: str, paths, meta) -> None:
     """In a ``--notebook``'s kernel, before its first cell: ``specnb.load(paths, meta=meta)`` gives the rows the
     build read and hashed (pickled in the file ``rows``), never what the data files hold by then."""
     from .data import pinned
 
     with open(rows, "rb") as fh:
-        held = pinned(pickle.load(fh), paths, meta)
-    held.__enter__()
-    _PINS.append(held)  # for the kernel's life (a context dropped would unpin as it is collected)
-
-
-_PINS: list = []
+        _PINS.append(pinned(pickle.load(fh), paths, meta))  # kept for the kernel's life: dropped, it would unpin
+    _PINS[-1].__enter__()
 
 
 def _kernel_manager(ended: dict):
     """jupyter_client's kernel manager, with the kernel's own output in the file ``ended["log"]`` (not on the
     build's terminal, where a kernel stopped mid-cell prints tracebacks), noting in ``ended["code"]`` how the
     kernel ended when it is found dead."""
-    from jupyter_client.manager import AsyncKernelManager, KernelManager as Base
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_client.manager import KernelManager as Base
 
     class KernelManager(AsyncKernelManager):
         async def start_kernel(self, **kw):
@@ -176,7 +171,7 @@ def render(slug: str, nb, formats: tuple) -> Rendered:
     them, HTML and PDF exported without those machine outputs. All are rendered before any is written."""
     from .report import COMPARISON_MIME, CSV_MIME, SUMMARY_MIME
 
-    found = machine_outputs(nb)
+    found = take_machine_outputs(nb)
     if COMPARISON_MIME not in found:
         msg = f"{slug}: the report notebook produced no comparison output"
         raise BuildError(msg)
@@ -184,10 +179,10 @@ def render(slug: str, nb, formats: tuple) -> Rendered:
     if "json" in formats:
         files["comparison.json"] = found[COMPARISON_MIME].encode()
         files["comparison.csv"] = found.get(CSV_MIME, "").encode()
-    view = stable_cell_ids(strip_machine_outputs(nb))
     if "html" in formats or "pdf" in formats:
         from . import export
 
+        view = stable_cell_ids(nb)
         if "html" in formats:
             files["report.html"] = export.export_html(view).encode()
         if "pdf" in formats:
@@ -195,26 +190,23 @@ def render(slug: str, nb, formats: tuple) -> Rendered:
     return Rendered(slug, files, found.get(SUMMARY_MIME, {}))
 
 
-MACHINE_MIMES = ("text/x.specnb.comparison-json", "text/csv", "application/vnd.specnb.summary+json")
+def take_machine_outputs(nb) -> dict:
+    """Remove the report's machine-readable outputs from ``nb`` (written as their own files, never exported) and
+    return them by MIME type (text joined when stored as lines)."""
+    from .report import COMPARISON_MIME, CSV_MIME, SUMMARY_MIME
 
-
-def machine_outputs(nb) -> dict:
-    """The machine-readable outputs the report notebook carries (text joined when stored as lines)."""
-    found = {}
+    mimes, found = (COMPARISON_MIME, CSV_MIME, SUMMARY_MIME), {}
     for cell in nb.cells:
+        kept = []
         for out in cell.get("outputs", []):
-            for mime, value in out.get("data", {}).items():
-                if mime in MACHINE_MIMES:
-                    found[mime] = "".join(value) if isinstance(value, list) else value
-    return found
-
-
-def strip_machine_outputs(nb):
-    """Drop the machine-readable outputs before export (they are written as their own files)."""
-    for cell in nb.cells:
+            data = out.get("data", {})
+            hits = {m: v for m, v in data.items() if m in mimes}
+            found.update({m: "".join(v) if isinstance(v, list) else v for m, v in hits.items()})
+            if not hits:
+                kept.append(out)
         if "outputs" in cell:
-            cell["outputs"] = [o for o in cell["outputs"] if not any(m in o.get("data", {}) for m in MACHINE_MIMES)]
-    return nb
+            cell["outputs"] = kept
+    return found
 
 
 def stable_cell_ids(nb):
@@ -235,14 +227,6 @@ def error_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0] if text else ''}"[:300]
 
 
-def _notebook_text(nb) -> str | None:
-    if nb is None:
-        return None
-    import nbformat
-
-    return nbformat.writes(nb)
-
-
 class WorkerDied(BuildError):
     """The process running a report (a worker, a kernel) ended without answering: killed, out of memory, crashed."""
 
@@ -258,10 +242,12 @@ def died(what: str, code: int | None, detail: str = "") -> WorkerDied:
 
 
 # ------------------------------------------------------------------------------------------ the pools
+# Each pool's ``map(tasks)`` yields ``(task, Rendered | Failed | exception)`` as tasks finish; ``close()`` ends it
+# after the last, ``abort()`` at once (interrupted, failed).
 
 
 class InlinePool:
-    """Runs tasks in this process, one after the other (one report: no process to start). With PDFs,
+    """Runs tasks in this process, one after the other (few reports: no process to start). With PDFs,
     vl-convert's engine starts at once, on another core, while the data loads and the notebook runs."""
 
     def __init__(self, formats: tuple = ()):
@@ -282,15 +268,14 @@ class InlinePool:
 
 
 class LocalPool:
-    """Worker processes on this machine, spawned and warmed up as the pool is made; each task goes to the
-    next free worker. A worker that dies costs only the task it was running: it is reported as
-    :class:`WorkerDied` and replaced. Workers end with the build process, however it ends."""
+    """Worker processes on this machine, spawned and warmed up as the pool is made; each task goes to the next
+    free worker. A worker that dies costs only the task it was running (:class:`WorkerDied`) and is replaced.
+    Workers end with the build process, however it ends; they write nothing, so ending them is killing them."""
 
     def __init__(self, size: int, formats: tuple = ()):
         import multiprocessing
 
-        self.ctx = multiprocessing.get_context("spawn")
-        self.formats = formats
+        self.ctx, self.formats = multiprocessing.get_context("spawn"), formats
         self.workers = [self._start() for _ in range(size)]
 
     def _start(self):
@@ -303,63 +288,45 @@ class LocalPool:
 
     def _replace(self, worker):
         worker[0].join(5)
-        self.workers.remove(worker)
-        self.workers.append(self._start())
-        return self.workers[-1], worker[0].exitcode
+        self.workers[self.workers.index(worker)] = fresh = self._start()
+        return fresh, worker[0].exitcode
 
     def map(self, tasks):
-        """Yield ``(task, Rendered | Failed | WorkerDied)`` as they finish."""
         from multiprocessing.connection import wait
 
-        tasks = iter(tasks)
-        idle, busy = list(self.workers), {}  # busy: connection -> (worker, task)
+        tasks, idle, busy = iter(tasks), list(self.workers), {}  # busy: connection -> (worker, task)
         while True:
-            while idle:
-                task = next(tasks, None)
-                if task is None:
-                    break
+            while idle and (task := next(tasks, None)) is not None:
                 worker = idle.pop()
                 try:
                     worker[1].send(task)
                 except OSError:  # it died while idle: a fresh one takes the task
-                    worker, _ = self._replace(worker)
+                    worker = self._replace(worker)[0]
                     worker[1].send(task)
                 busy[worker[1]] = (worker, task)
             if not busy:
                 return
-            ready = wait(list(busy) + [w[0].sentinel for w, _ in busy.values()])
-            for conn in list(busy):
-                worker, task = busy[conn]
-                if conn not in ready and worker[0].sentinel not in ready:
-                    continue
-                try:
-                    outcome = conn.recv()
-                except (EOFError, OSError):  # the process ended mid-task: this task alone is lost
-                    worker, code = self._replace(worker)
-                    outcome = died("the worker process building it", code)
-                del busy[conn]
-                idle.append(worker)
-                yield task, outcome
+            ready = wait([*busy, *(worker[0].sentinel for worker, _ in busy.values())])
+            for conn, (worker, task) in list(busy.items()):
+                if conn in ready or worker[0].sentinel in ready:
+                    del busy[conn]
+                    try:
+                        outcome = conn.recv()
+                    except (EOFError, OSError):  # the process ended mid-task: this task alone is lost
+                        worker, code = self._replace(worker)
+                        outcome = died("the worker process building it", code)
+                    idle.append(worker)
+                    yield task, outcome
 
     def close(self) -> None:
-        """Ask every worker to stop, then end any that does not within a few seconds."""
-        for _, conn in self.workers:
-            try:
-                conn.send(None)
-            except OSError:
-                pass
+        """End every worker now (SIGKILL: they ignore the terminal's signals)."""
         for proc, _ in self.workers:
-            proc.join(5)
-        self.abort()
-
-    def abort(self) -> None:
-        """End every worker now (SIGKILL: they ignore the terminal's signals, and write no file)."""
-        for proc, _ in self.workers:
-            if proc.is_alive():
-                proc.kill()
+            proc.kill()
         for proc, conn in self.workers:
             proc.join(5)
             conn.close()
+
+    abort = close
 
 
 def die_with_parent(parent: int) -> None:
@@ -384,16 +351,13 @@ def _ignore(signum, frame) -> None:
 
 
 def _serve(conn, formats: tuple, parent: int) -> None:
-    """A local worker: warm up, then run tasks until told to stop or the build process is gone."""
+    """A local worker: warm up, then run tasks until the build process is gone (or ends it)."""
     die_with_parent(parent)
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # a terminal's, a group's: the build decides
         signal.signal(sig, _ignore)  # a handler, not SIG_IGN: the kernels this worker starts get the defaults
     warm_up(formats)
     while True:
         try:
-            task = conn.recv()
-            if task is None:
-                return
-            conn.send(run(task))
+            conn.send(run(conn.recv()))
         except (EOFError, OSError):  # the build process ended: so does this worker
             os._exit(0)
