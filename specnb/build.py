@@ -77,6 +77,18 @@ class BuildOptions:
     timeout: float | None = None  # seconds a cell of a user's notebook may run (None: papermill's 600)
     since: tuple = ()  # --since PATH: the previous data set; the index links to what changed since (diffpage)
 
+    def __post_init__(self):
+        """A Python caller's one path or name where a tuple is meant (``data="runs/"``, ``only="dsr1-*"``) is a
+        tuple of one, not its characters (``data="/x"`` read every file under ``/``); paths as text are Paths."""
+        for name in ("data", "only", "since"):
+            value = getattr(self, name)
+            if isinstance(value, (str, Path)):
+                object.__setattr__(self, name, (value,))
+        if isinstance(self.formats, str):  # "html,pdf", as --format takes it
+            object.__setattr__(self, "formats", parse_formats(self.formats))
+        for name in ("out", "notebook"):
+            object.__setattr__(self, name, Path(getattr(self, name)))
+
 
 @dataclass(frozen=True)
 class Job:

@@ -207,3 +207,19 @@ def test_partial_rebuild_keeps_every_report_in_the_index(built):
     assert [e["slug"] for e in suite["entries"]] == sorted(TWO)
     index = (out / "index.html").read_text()
     assert f'href="{TWO[1]}/report.html"' in index
+
+
+def test_options_take_one_path_or_name_as_python_callers_write_it(tmp_path):
+    """``data="runs/"`` is one folder, not its characters (``"/x"`` made plan read every file under ``/``)."""
+    from rows import api_row, write
+
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    write(folder / "a.json", [api_row(spec_method="mtp"), api_row(spec_method="none")])
+    opts = build.BuildOptions(data=str(folder), only="*", out=str(tmp_path / "out"), formats="json,html")
+    assert opts.data == (str(folder),) and opts.only == ("*",) and opts.formats == ("json", "html")
+    assert opts.out == tmp_path / "out" and isinstance(opts.notebook, Path)
+    dataset, jobs = build.plan(opts)
+    assert len(dataset.files) == 1 and len(jobs) == 1
+    with pytest.raises(UsageError, match="--format"):
+        build.BuildOptions(formats="html,docx")
