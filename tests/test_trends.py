@@ -263,6 +263,7 @@ def bundled_configs(ds):
     return [(r.model, r.hardware, r.precision, r.sequence) for r in ds.configurations().itertuples()]
 
 
+@pytest.mark.slow  # the reference: compare as of every day of all 36 configurations
 def test_every_bundled_configuration_equals_compare_as_of_each_day(bundled):
     """All 36 configurations on all their data; every other one also as of a day half-way through its history."""
     configs = bundled_configs(bundled)
@@ -274,6 +275,7 @@ def test_every_bundled_configuration_equals_compare_as_of_each_day(bundled):
             assert_same_trend(bundled, config, as_of=dated[len(dated) // 2])
 
 
+@pytest.mark.slow  # the reference: compare as of every day of all 36 configurations
 @pytest.mark.parametrize("percentile", ["p90", "p99"])
 def test_every_bundled_configuration_at_a_tail_percentile(bundled, percentile):
     seen = 0
