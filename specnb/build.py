@@ -83,7 +83,12 @@ class BuildOptions:
         for name in ("data", "only", "since"):
             value = getattr(self, name)
             if isinstance(value, (str, Path)):
-                object.__setattr__(self, name, (value,))
+                value = (value,)
+            try:
+                object.__setattr__(self, name, tuple(value))
+            except TypeError:
+                msg = f"BuildOptions {name}={value!r}: give a path or name, or a list of them"
+                raise UsageError(msg) from None
         if isinstance(self.formats, str):  # "html,pdf", as --format takes it
             object.__setattr__(self, "formats", parse_formats(self.formats))
         for name in ("out", "notebook"):

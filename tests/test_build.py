@@ -223,3 +223,5 @@ def test_options_take_one_path_or_name_as_python_callers_write_it(tmp_path):
     assert len(dataset.files) == 1 and len(jobs) == 1
     with pytest.raises(UsageError, match="--format"):
         build.BuildOptions(formats="html,docx")
+    with pytest.raises(UsageError, match="data=123"):
+        build.BuildOptions(data=123)
